@@ -1,0 +1,185 @@
+/**
+ * HTTP front of the simulators: speaks the AWS JSON protocols the real SDK v3 clients
+ * use, so product code runs unchanged against `AWS_ENDPOINT_URL_SAGEMAKER` /
+ * `AWS_ENDPOINT_URL_CLOUDWATCH` pointed here.
+ *
+ * Wire facts (checked against the installed @aws-sdk/client-sagemaker and
+ * client-cloudwatch): every request is `POST /` with `X-Amz-Target: <prefix>.<Operation>`
+ * and a JSON body; SageMaker is AWS JSON 1.1 (prefix `SageMaker`), CloudWatch is AWS
+ * JSON 1.0 (prefix `GraniteServiceVersion20100801`) in awsQuery-compatible mode.
+ * Errors are `{"__type": "<ErrorName>", "message": "..."}`; for CloudWatch the legacy
+ * Query code also goes in `x-amzn-query-error`, as the service sends it. Requests are
+ * not signature-checked.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { VirtualClock } from '../clock';
+import { CloudWatchSimulator } from './cloudwatch';
+import { SimulatedServiceError } from './errors';
+import { SageMakerSimulator, type Timings } from './sagemaker';
+
+export interface StartSimulatorsOptions {
+  clock: VirtualClock;
+  region?: string;
+  accountId?: string;
+  timings?: Partial<Timings>;
+}
+
+export interface RunningSimulators {
+  sagemaker: SageMakerSimulator;
+  cloudwatch: CloudWatchSimulator;
+  urls: { sagemaker: string; cloudwatch: string };
+  /** Stops both servers, dropping kept-alive client connections. */
+  close(): Promise<void>;
+}
+
+interface JsonRpcService {
+  targetPrefix: string;
+  contentType: string;
+  /** Send the awsQuery error code header (CloudWatch). */
+  queryCompatible: boolean;
+  handle(operation: string, input: unknown): unknown;
+}
+
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/** Starts one HTTP server per service on 127.0.0.1, each on a free port. */
+export async function startSimulators(options: StartSimulatorsOptions): Promise<RunningSimulators> {
+  const identity = { clock: options.clock, region: options.region, accountId: options.accountId };
+  const sagemaker = new SageMakerSimulator({ ...identity, timings: options.timings });
+  const cloudwatch = new CloudWatchSimulator(identity);
+  const servers = await Promise.all([
+    listen({
+      targetPrefix: 'SageMaker',
+      contentType: 'application/x-amz-json-1.1',
+      queryCompatible: false,
+      handle: (operation, input) => sagemaker.handle(operation, input),
+    }),
+    listen({
+      targetPrefix: 'GraniteServiceVersion20100801',
+      contentType: 'application/x-amz-json-1.0',
+      queryCompatible: true,
+      handle: (operation, input) => cloudwatch.handle(operation, input),
+    }),
+  ]);
+  const [sagemakerServer, cloudwatchServer] = servers;
+  return {
+    sagemaker,
+    cloudwatch,
+    urls: { sagemaker: sagemakerServer.url, cloudwatch: cloudwatchServer.url },
+    close: async () => {
+      await Promise.all(servers.map((server) => server.close()));
+    },
+  };
+}
+
+async function listen(service: JsonRpcService): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((request, response) => {
+    void respond(service, request, response);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // The SDK keeps connections alive; without this, close() waits for them to idle out.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function respond(service: JsonRpcService, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const requestId = randomUUID();
+  try {
+    const body = await readBody(request);
+    const operation = operationOf(service, request);
+    const output = service.handle(operation, parseBody(body));
+    send(response, service, requestId, 200, output ?? {});
+  } catch (error) {
+    if (error instanceof SimulatedServiceError) {
+      const headers: Record<string, string> = {};
+      if (service.queryCompatible && error.queryErrorCode) {
+        headers['x-amzn-query-error'] = `${error.queryErrorCode};Sender`;
+      }
+      send(response, service, requestId, error.statusCode, { __type: error.name, message: error.message }, headers);
+    } else {
+      const message = error instanceof Error ? error.message : String(error);
+      send(response, service, requestId, 500, { __type: 'InternalFailure', message: `Simulator failure: ${message}` });
+    }
+  }
+}
+
+function operationOf(service: JsonRpcService, request: IncomingMessage): string {
+  const target = request.headers['x-amz-target'];
+  const [prefix, operation] = typeof target === 'string' ? splitOnce(target, '.') : [undefined, undefined];
+  if (request.method !== 'POST' || prefix !== service.targetPrefix || !operation) {
+    throw new SimulatedServiceError(
+      'UnknownOperationException',
+      `Expected POST / with X-Amz-Target: ${service.targetPrefix}.<Operation>, got ${request.method ?? '?'} with target ${String(target)}.`,
+    );
+  }
+  return operation;
+}
+
+function parseBody(body: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new SimulatedServiceError('SerializationException', 'Request body is not valid JSON.');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new SimulatedServiceError('SerializationException', 'Request body must be a JSON object.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new SimulatedServiceError('SerializationException', 'Request body is too large.', { statusCode: 413 }));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function send(
+  response: ServerResponse,
+  service: JsonRpcService,
+  requestId: string,
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const payload = JSON.stringify(body);
+  response.writeHead(statusCode, {
+    'content-type': service.contentType,
+    'content-length': Buffer.byteLength(payload),
+    'x-amzn-requestid': requestId,
+    ...headers,
+  });
+  response.end(payload);
+}
+
+function splitOnce(value: string, separator: string): [string, string] {
+  const index = value.indexOf(separator);
+  return index === -1 ? [value, ''] : [value.slice(0, index), value.slice(index + 1)];
+}
