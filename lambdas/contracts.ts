@@ -104,7 +104,10 @@ export const ManualReleaseInputSchema = z.strictObject({
   action: z.literal('release'),
   modelPackageArn: z
     .string({ error: 'expected modelPackageArn as a string' })
-    .regex(/^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package\/[^/]+\/\d+$/, 'expected modelPackageArn of a versioned model package, like arn:aws:sagemaker:eu-west-1:123456789012:model-package/my-group/3'),
+    .regex(
+      /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package\/[^/]+\/\d+$/,
+      'expected modelPackageArn of a versioned model package, like arn:aws:sagemaker:eu-west-1:123456789012:model-package/my-group/3',
+    ),
 });
 
 export type ModelPackageStateChangeEvent = z.infer<typeof ModelPackageStateChangeEventSchema>;

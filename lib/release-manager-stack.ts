@@ -16,4 +16,3 @@ export class ReleaseManagerStack extends Stack {
     this.releaseManager = new ReleaseManager(this, 'ReleaseManager', { config: props.config });
   }
 }
-

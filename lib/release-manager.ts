@@ -4,8 +4,8 @@
  * grants each function only the SageMaker and CloudWatch actions it needs on the
  * configured endpoints and the resources their releases create.
  */
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { ArnFormat, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { type Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -80,19 +80,35 @@ export class ReleaseManager extends Construct {
       fns[name].addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources }));
       if (why) acknowledgeWildcards(fns[name], resources, why);
     };
-    const WHY_RELEASE_NAMES = 'Scoped to the names releases generate for the configured endpoints (<endpoint prefix>-v<version>-<hash>); the versions are not known at deploy time.';
+    const WHY_RELEASE_NAMES =
+      'Scoped to the names releases generate for the configured endpoints (<endpoint prefix>-v<version>-<hash>); the versions are not known at deploy time.';
     const WHY_PACKAGES = 'Scoped to the versions of the configured model package groups; versions are created after deploy.';
     const WHY_BASELINE = 'Read-only Describe on configs and models: the baseline an endpoint runs may have been created by hand under any name.';
-    const WHY_BASELINE_CONFIG = 'UpdateEndpoint back to the baseline config (any name: it may predate the release manager); the endpoint ARN itself is scoped to configured endpoints.';
+    const WHY_BASELINE_CONFIG =
+      'UpdateEndpoint back to the baseline config (any name: it may predate the release manager); the endpoint ARN itself is scoped to configured endpoints.';
 
-    for (const name of ['plan-release', 'create-candidate', 'deploy-candidate', 'check-endpoint', 'shift-traffic', 'promote-candidate', 'finish-promotion', 'roll-back'] as const) {
+    for (const name of [
+      'plan-release',
+      'create-candidate',
+      'deploy-candidate',
+      'check-endpoint',
+      'shift-traffic',
+      'promote-candidate',
+      'finish-promotion',
+      'roll-back',
+    ] as const) {
       grant(name, ['sagemaker:DescribeEndpoint'], endpoints);
     }
     for (const name of ['plan-release', 'create-candidate'] as const) {
       grant(name, ['sagemaker:DescribeModelPackage'], packages, WHY_PACKAGES);
       grant(name, ['sagemaker:DescribeEndpointConfig', 'sagemaker:DescribeModel'], [anyConfig, anyModel], WHY_BASELINE);
     }
-    grant('create-candidate', ['sagemaker:CreateModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:AddTags'], [...releaseModels, ...releaseConfigs], WHY_RELEASE_NAMES);
+    grant(
+      'create-candidate',
+      ['sagemaker:CreateModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:AddTags'],
+      [...releaseModels, ...releaseConfigs],
+      WHY_RELEASE_NAMES,
+    );
     fns['create-candidate'].addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
@@ -101,25 +117,43 @@ export class ReleaseManager extends Construct {
         conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
       }),
     );
-    grant('deploy-candidate', ['sagemaker:CreateEndpoint', 'sagemaker:UpdateEndpoint', 'sagemaker:AddTags'], [...endpoints, ...releaseConfigs], WHY_RELEASE_NAMES);
+    grant(
+      'deploy-candidate',
+      ['sagemaker:CreateEndpoint', 'sagemaker:UpdateEndpoint', 'sagemaker:AddTags'],
+      [...endpoints, ...releaseConfigs],
+      WHY_RELEASE_NAMES,
+    );
     grant('shift-traffic', ['sagemaker:UpdateEndpointWeightsAndCapacities'], endpoints);
     grant('evaluate-alarms', ['cloudwatch:DescribeAlarms'], alarms);
     grant('promote-candidate', ['sagemaker:DescribeEndpointConfig', 'sagemaker:CreateEndpointConfig', 'sagemaker:AddTags'], releaseConfigs, WHY_RELEASE_NAMES);
     grant('promote-candidate', ['sagemaker:UpdateEndpoint'], [...endpoints, ...releaseConfigs], WHY_RELEASE_NAMES);
     grant('finish-promotion', ['sagemaker:DeleteEndpointConfig'], releaseConfigs, WHY_RELEASE_NAMES);
-    grant('roll-back', ['sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:UpdateEndpoint', 'sagemaker:DeleteEndpoint'], [...endpoints, anyConfig], WHY_BASELINE_CONFIG);
+    grant(
+      'roll-back',
+      ['sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:UpdateEndpoint', 'sagemaker:DeleteEndpoint'],
+      [...endpoints, anyConfig],
+      WHY_BASELINE_CONFIG,
+    );
     grant('roll-back', ['sagemaker:DeleteEndpointConfig'], releaseConfigs, WHY_RELEASE_NAMES);
     grant('roll-back', ['sagemaker:DeleteModel'], releaseModels, WHY_RELEASE_NAMES);
 
     for (const fn of Object.values(fns)) {
-      acknowledge(fn, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions (added by tracing: ACTIVE).');
+      acknowledge(
+        fn,
+        'AwsSolutions-IAM5[Resource::*]',
+        'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions (added by tracing: ACTIVE).',
+      );
       acknowledge(
         fn,
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         'AWSLambdaBasicExecutionRole only allows writing CloudWatch Logs, which every function needs.',
       );
       // The state machine may invoke any version of each task function (lambda:invoke grants fn and fn:*).
-      acknowledgeWildcards(this.workflow.stateMachine, [`${fn.functionArn}:*`], 'Step Functions invokes the task functions by ARN; the :* covers their versions and aliases only.');
+      acknowledgeWildcards(
+        this.workflow.stateMachine,
+        [`${fn.functionArn}:*`],
+        'Step Functions invokes the task functions by ARN; the :* covers their versions and aliases only.',
+      );
     }
     acknowledge(
       this.workflow.stateMachine,

@@ -63,9 +63,7 @@ export class ReleaseWorkflow extends Construct {
     const waitForRollback = new sfn.Wait(this, 'Wait for the rollback to apply', { time: sfn.WaitTime.secondsPath(POLL_SECONDS) });
     waitForRollback.next(rollBack);
     rollBack.next(
-      new sfn.Choice(this, 'Is the baseline restored?')
-        .when(sfn.Condition.booleanEquals('$.rollback.done', true), rolledBack)
-        .otherwise(waitForRollback),
+      new sfn.Choice(this, 'Is the baseline restored?').when(sfn.Condition.booleanEquals('$.rollback.done', true), rolledBack).otherwise(waitForRollback),
     );
 
     const endpointChanged = new sfn.Fail(this, 'Stop because the endpoint was changed by someone else', {
@@ -152,7 +150,10 @@ export class ReleaseWorkflow extends Construct {
     );
     bake.next(evaluate).next(
       new sfn.Choice(this, 'Is the candidate healthy?')
-        .when(sfn.Condition.stringEquals('$.bake.verdict.status', 'unhealthy'), noteFailure('Note that the candidate is unhealthy', 'CandidateUnhealthy', '$.bake.verdict.reason'))
+        .when(
+          sfn.Condition.stringEquals('$.bake.verdict.status', 'unhealthy'),
+          noteFailure('Note that the candidate is unhealthy', 'CandidateUnhealthy', '$.bake.verdict.reason'),
+        )
         .when(sfn.Condition.booleanEquals('$.bake.bakeComplete', false), bake)
         .when(sfn.Condition.booleanEquals('$.bake.moreSteps', true), shift)
         .otherwise(promote),
@@ -245,7 +246,13 @@ export class ReleaseWorkflow extends Construct {
   private invoke(
     name: string,
     fn: IFunction,
-    options: { payload: Record<string, unknown>; keys: readonly string[]; resultPath: string; retries?: readonly sfn.RetryProps[]; extraRetries?: readonly sfn.RetryProps[] },
+    options: {
+      payload: Record<string, unknown>;
+      keys: readonly string[];
+      resultPath: string;
+      retries?: readonly sfn.RetryProps[];
+      extraRetries?: readonly sfn.RetryProps[];
+    },
   ): LambdaInvoke {
     const task = new LambdaInvoke(this, name, {
       lambdaFunction: fn,

@@ -10,6 +10,11 @@ export class VirtualClock {
     this.current = typeof start === 'number' ? start : start.getTime();
   }
 
+  /** Sets the clock back to a start time, for the next rehearsal in the same process. */
+  reset(start: Date | number = Date.UTC(2026, 0, 1, 9, 0, 0)): void {
+    this.current = typeof start === 'number' ? start : start.getTime();
+  }
+
   /** Milliseconds since the epoch, virtual. */
   now(): number {
     return this.current;

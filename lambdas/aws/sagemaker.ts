@@ -106,7 +106,9 @@ export async function ensureEndpointConfig(input: CreateEndpointConfigInput & { 
     const summary = (variants: CreateEndpointConfigInput['ProductionVariants']) =>
       JSON.stringify((variants ?? []).map((v) => [v.VariantName, v.ModelName, v.InstanceType, v.InitialInstanceCount, v.InitialVariantWeight ?? 1]));
     if (summary(existing?.ProductionVariants) !== summary(input.ProductionVariants)) {
-      throw new ResourceConflictError(`endpoint config ${input.EndpointConfigName} already exists with other variants: ${summary(existing?.ProductionVariants)}`);
+      throw new ResourceConflictError(
+        `endpoint config ${input.EndpointConfigName} already exists with other variants: ${summary(existing?.ProductionVariants)}`,
+      );
     }
     return 'existed';
   }

@@ -10,7 +10,7 @@ export const SAGEMAKER_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 const IAM_ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const INSTANCE_TYPE_PATTERN = /^ml\.[a-z0-9-]+\.[a-z0-9]+$/;
 /** CloudWatch alarm names: 1-255 printable characters. */
-const ALARM_NAME_PATTERN = /^[^\u0000-\u001f\u007f]{1,255}$/;
+const ALARM_NAME_PATTERN = /^\P{Cc}{1,255}$/u;
 /** Target names appear in logs and the CLI; keep them short and shell-friendly. */
 const TARGET_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9-_.]{0,62}$/;
 
@@ -95,7 +95,10 @@ export const TargetSchema = z.strictObject({
   }),
   strategy: StrategySchema,
   /** Existing CloudWatch alarms watched during every bake. A missing alarm counts as unhealthy. */
-  alarms: z.array(z.string().regex(ALARM_NAME_PATTERN, 'expected an alarm name of 1-255 printable characters')).max(100, 'expected at most 100 alarms (DescribeAlarms limit)').default([]),
+  alarms: z
+    .array(z.string().regex(ALARM_NAME_PATTERN, 'expected an alarm name of 1-255 printable characters'))
+    .max(100, 'expected at most 100 alarms (DescribeAlarms limit)')
+    .default([]),
   /**
    * What an alarm in INSUFFICIENT_DATA means during a bake: `proceed` treats it as
    * inconclusive but not failing (SageMaker deployment guardrails behave this way);
@@ -162,7 +165,10 @@ export class InvalidConfigurationError extends Error {
 /** Formats zod issues as `field.path: message` lines. */
 export function formatIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
-    const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    const path = issue.path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '');
     return `${path || '(root)'}: ${issue.message}`;
   });
 }

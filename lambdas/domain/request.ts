@@ -3,7 +3,7 @@
  * EventBridge, or the documented manual input. Anything else is rejected with the
  * field that is wrong, before any AWS call.
  */
-import { z } from 'zod';
+import { type z } from 'zod';
 import { ManualReleaseInputSchema, ModelPackageStateChangeEventSchema } from '../contracts';
 import { formatIssues } from './config';
 import { InvalidReleaseInputError } from './errors';

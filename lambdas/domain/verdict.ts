@@ -20,7 +20,10 @@ export function judgeAlarms(alarms: readonly AlarmObservation[], onInsufficientD
   }
   const insufficient = alarms.filter((a) => a.state === 'INSUFFICIENT_DATA');
   if (insufficient.length > 0) {
-    return decideInconclusive(`alarm${insufficient.length > 1 ? 's' : ''} ${insufficient.map((a) => a.name).join(', ')} in INSUFFICIENT_DATA`, onInsufficientData);
+    return decideInconclusive(
+      `alarm${insufficient.length > 1 ? 's' : ''} ${insufficient.map((a) => a.name).join(', ')} in INSUFFICIENT_DATA`,
+      onInsufficientData,
+    );
   }
   return { status: 'healthy', reason: `all ${alarms.length} alarm${alarms.length > 1 ? 's' : ''} OK` };
 }

@@ -15,7 +15,9 @@ export const logger = new Logger({ serviceName: 'sagemaker-release-manager' });
 
 /** Wraps a plain task function as a Lambda handler with the house middleware. */
 export function lambdaHandler<I, O>(task: (event: I) => Promise<O>): middy.MiddyfiedHandler<I, O, Error, Context> {
-  return middy<I, O, Error, Context>().use(injectLambdaContext(logger, { clearState: true })).handler(task);
+  return middy<I, O, Error, Context>()
+    .use(injectLambdaContext(logger, { clearState: true }))
+    .handler(task);
 }
 
 export function parseTaskInput<S extends z.ZodType>(schema: S, event: unknown): z.infer<S> {

@@ -40,7 +40,9 @@ export async function createCandidate(event: unknown): Promise<{ action: string 
     const [config, endpoint] = await Promise.all([describeEndpointConfig(baseline.configName), describeEndpoint(release.endpointName)]);
     const spec = config?.ProductionVariants?.find((v) => v.VariantName === baseline.variantName);
     if (!spec) {
-      throw new EndpointChangedError(`Baseline config ${baseline.configName} no longer has variant ${baseline.variantName}; the endpoint changed since the plan`);
+      throw new EndpointChangedError(
+        `Baseline config ${baseline.configName} no longer has variant ${baseline.variantName}; the endpoint changed since the plan`,
+      );
     }
     const live = endpoint?.ProductionVariants?.find((v) => v.VariantName === baseline.variantName);
     // Keep the baseline serving exactly as now: autoscaling may have changed its instance count since the config was written.

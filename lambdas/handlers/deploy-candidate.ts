@@ -40,7 +40,9 @@ export async function deployCandidate(event: unknown): Promise<ExpectationOutput
     throw new EndpointNotInServiceError(`Endpoint ${endpointName} is ${endpoint.EndpointStatus}; the candidate is deployed once it is InService`);
   }
   if (running !== baseline.configName) {
-    throw new EndpointChangedError(`Endpoint ${endpointName} runs config ${running}, not the baseline ${baseline.configName} it ran when the release was planned`);
+    throw new EndpointChangedError(
+      `Endpoint ${endpointName} runs config ${running}, not the baseline ${baseline.configName} it ran when the release was planned`,
+    );
   }
   await updateEndpoint(endpointName, candidate.deployConfigName);
   logger.info('Deploying the candidate at weight 0', { endpointName, config: candidate.deployConfigName });

@@ -81,7 +81,13 @@ export function makePlanRelease(config: ReleaseManagerConfig): (event: unknown) 
     const endpoint = await describeEndpoint(target.endpointName);
     if (!endpoint) {
       logger.info('Endpoint does not exist; the release creates it', { endpointName: target.endpointName });
-      return { decision: 'release', reason: `endpoint ${target.endpointName} does not exist: the release creates it with version ${version}`, attempts, pollSeconds, release };
+      return {
+        decision: 'release',
+        reason: `endpoint ${target.endpointName} does not exist: the release creates it with version ${version}`,
+        attempts,
+        pollSeconds,
+        release,
+      };
     }
 
     const status = endpoint.EndpointStatus ?? 'Unknown';
@@ -111,10 +117,18 @@ export function makePlanRelease(config: ReleaseManagerConfig): (event: unknown) 
     const liveConfig = await describeEndpointConfig(configName);
     const liveModelName = liveConfig?.ProductionVariants?.find((v) => v.VariantName === live.VariantName)?.ModelName;
     if (!liveConfig || !liveModelName) {
-      throw new UnsupportedEndpointStateError(`Endpoint ${target.endpointName} runs config ${configName}, which cannot be read or has no variant ${live.VariantName}; nothing was changed`);
+      throw new UnsupportedEndpointStateError(
+        `Endpoint ${target.endpointName} runs config ${configName}, which cannot be read or has no variant ${live.VariantName}; nothing was changed`,
+      );
     }
     if (modelPackageOf(await describeModel(liveModelName)) === request.modelPackageArn) {
-      return { decision: 'nothing-to-do', reason: `version ${version} is already live on endpoint ${target.endpointName}`, attempts, pollSeconds, release: null };
+      return {
+        decision: 'nothing-to-do',
+        reason: `version ${version} is already live on endpoint ${target.endpointName}`,
+        attempts,
+        pollSeconds,
+        release: null,
+      };
     }
 
     return {

@@ -34,7 +34,13 @@ export async function promoteCandidate(event: unknown): Promise<ExpectationOutpu
   const live = endpoint.ProductionVariants?.find((v) => v.VariantName === candidate.variantName);
   await ensureEndpointConfig({
     EndpointConfigName: candidate.promotedConfigName,
-    ProductionVariants: [{ ...(spec ?? candidateVariant(release, 1)), InitialVariantWeight: 1, InitialInstanceCount: live?.CurrentInstanceCount ?? spec?.InitialInstanceCount ?? candidate.instanceCount }],
+    ProductionVariants: [
+      {
+        ...(spec ?? candidateVariant(release, 1)),
+        InitialVariantWeight: 1,
+        InitialInstanceCount: live?.CurrentInstanceCount ?? spec?.InitialInstanceCount ?? candidate.instanceCount,
+      },
+    ],
     ...(deployConfig?.DataCaptureConfig ? { DataCaptureConfig: deployConfig.DataCaptureConfig } : {}),
     ...(deployConfig?.KmsKeyId ? { KmsKeyId: deployConfig.KmsKeyId } : {}),
     Tags: releaseTags(release),

@@ -131,6 +131,12 @@ export class CloudWatchSimulator {
     ]);
   }
 
+  /** Forgets every alarm, schedule and recorded call. */
+  reset(): void {
+    this.alarms.clear();
+    this.recorder.reset();
+  }
+
   get calls(): RecordedCall<'cloudwatch'>[] {
     return this.recorder.calls;
   }
@@ -139,10 +145,7 @@ export class CloudWatchSimulator {
     return this.recorder.run(operation, input, () => {
       const handler = this.operations.get(operation);
       if (!handler) {
-        throw new SimulatedServiceError(
-          'UnknownOperationException',
-          `Operation GraniteServiceVersion20100801.${operation} is not supported.`,
-        );
+        throw new SimulatedServiceError('UnknownOperationException', `Operation GraniteServiceVersion20100801.${operation} is not supported.`);
       }
       return handler(input);
     });
@@ -209,11 +212,9 @@ export class CloudWatchSimulator {
   private describeAlarms(raw: unknown): unknown {
     const input = this.parse(DescribeAlarmsInput, raw);
     if (input.AlarmNames !== undefined && input.AlarmNamePrefix !== undefined) {
-      throw new SimulatedServiceError(
-        'InvalidParameterCombinationException',
-        'AlarmNamePrefix and AlarmNames cannot both be specified.',
-        { queryErrorCode: 'InvalidParameterCombination' },
-      );
+      throw new SimulatedServiceError('InvalidParameterCombinationException', 'AlarmNamePrefix and AlarmNames cannot both be specified.', {
+        queryErrorCode: 'InvalidParameterCombination',
+      });
     }
     const offset = input.NextToken === undefined ? 0 : decodeNextToken(input.NextToken);
     // Without AlarmTypes only metric alarms are returned; the simulator has no others.
@@ -315,11 +316,7 @@ export class CloudWatchSimulator {
   }
 
   private parse<T>(schema: z.ZodType<T>, input: unknown): T {
-    return parseInput(
-      schema,
-      input,
-      (message) => new SimulatedServiceError('ValidationException', message, { queryErrorCode: 'ValidationError' }),
-    );
+    return parseInput(schema, input, (message) => new SimulatedServiceError('ValidationException', message, { queryErrorCode: 'ValidationError' }));
   }
 
   private alarmArn(name: string): string {
@@ -327,13 +324,7 @@ export class CloudWatchSimulator {
   }
 }
 
-function applyState(
-  alarm: AlarmRecord,
-  state: AlarmState,
-  reason: string,
-  reasonData: string | undefined,
-  at: number,
-): void {
+function applyState(alarm: AlarmRecord, state: AlarmState, reason: string, reasonData: string | undefined, at: number): void {
   if (alarm.state !== state) alarm.stateTransitionedAt = at;
   alarm.state = state;
   alarm.reason = reason;
@@ -342,17 +333,16 @@ function applyState(
 }
 
 function hasActionWithPrefix(alarm: AlarmRecord, prefix: string): boolean {
-  const actions = [
-    ...(alarm.config.OKActions ?? []),
-    ...(alarm.config.AlarmActions ?? []),
-    ...(alarm.config.InsufficientDataActions ?? []),
-  ];
+  const actions = [...(alarm.config.OKActions ?? []), ...(alarm.config.AlarmActions ?? []), ...(alarm.config.InsufficientDataActions ?? [])];
   return actions.some((action) => action.startsWith(prefix));
 }
 
 function resourceNotFound(message: string): SimulatedServiceError {
   // ResourceNotFound is modelled with HTTP 404 (and Query code ResourceNotFound).
-  return new SimulatedServiceError('ResourceNotFound', message, { statusCode: 404, queryErrorCode: 'ResourceNotFound' });
+  return new SimulatedServiceError('ResourceNotFound', message, {
+    statusCode: 404,
+    queryErrorCode: 'ResourceNotFound',
+  });
 }
 
 // NextToken is opaque to clients; an offset is enough for an in-memory list.

@@ -56,6 +56,12 @@ export class CallRecorder<S extends SimulatedService> {
     }
   }
 
+  /** Forgets every call and pending throttle (a new rehearsal in the same process). */
+  reset(): void {
+    this.calls.length = 0;
+    this.throttles.clear();
+  }
+
   mutatingCalls(): RecordedCall<S>[] {
     return this.calls.filter((call) => !READ_ONLY_OPERATION.test(call.operation));
   }

@@ -39,15 +39,7 @@ export interface SageMakerSimulatorOptions {
 }
 
 export type ModelApprovalStatus = 'Approved' | 'Rejected' | 'PendingManualApproval';
-export type EndpointStatus =
-  | 'Creating'
-  | 'Updating'
-  | 'SystemUpdating'
-  | 'RollingBack'
-  | 'InService'
-  | 'OutOfService'
-  | 'Deleting'
-  | 'Failed';
+export type EndpointStatus = 'Creating' | 'Updating' | 'SystemUpdating' | 'RollingBack' | 'InService' | 'OutOfService' | 'Deleting' | 'Failed';
 export type HeldEndpointStatus = 'Updating' | 'Creating' | 'SystemUpdating';
 export type DeploymentFaultMode = 'silent-revert' | 'report-failure';
 
@@ -235,13 +227,7 @@ interface EndpointRecord {
   hold: { status: HeldEndpointStatus; until: number } | undefined;
 }
 
-const IN_PROGRESS: ReadonlySet<EndpointStatus> = new Set([
-  'Creating',
-  'Updating',
-  'SystemUpdating',
-  'RollingBack',
-  'Deleting',
-]);
+const IN_PROGRESS: ReadonlySet<EndpointStatus> = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);
 
 export class SageMakerSimulator {
   readonly region: string;
@@ -282,6 +268,12 @@ export class SageMakerSimulator {
     ]);
   }
 
+  /** Forgets every resource, fault and recorded call: the state of a new account. */
+  reset(): void {
+    for (const map of [this.packages, this.modelRecords, this.configRecords, this.endpointRecords, this.tags, this.failingPackages]) map.clear();
+    this.recorder.reset();
+  }
+
   /** Every request received, in order, including throttled and rejected ones. */
   get calls(): RecordedCall<'sagemaker'>[] {
     return this.recorder.calls;
@@ -312,9 +304,7 @@ export class SageMakerSimulator {
       groupName: input.groupName,
       version: input.version,
       approvalStatus: input.status ?? 'Approved',
-      image:
-        input.image ??
-        `${this.accountId}.dkr.ecr.${this.region}.amazonaws.com/${input.groupName.toLowerCase()}:${input.version}`,
+      image: input.image ?? `${this.accountId}.dkr.ecr.${this.region}.amazonaws.com/${input.groupName.toLowerCase()}:${input.version}`,
       creationTime: this.clock.now(),
     });
     return arn;
@@ -519,14 +509,10 @@ export class SageMakerSimulator {
       seen.add(variant.VariantName);
       this.requireModel(variant.ModelName);
       if (variant.InstanceType === undefined && variant.ServerlessConfig === undefined) {
-        throw validation(
-          `Production variant "${variant.VariantName}" must specify either InstanceType and InitialInstanceCount, or ServerlessConfig.`,
-        );
+        throw validation(`Production variant "${variant.VariantName}" must specify either InstanceType and InitialInstanceCount, or ServerlessConfig.`);
       }
       if (variant.InstanceType !== undefined && variant.InitialInstanceCount === undefined) {
-        throw validation(
-          constraintMessage(['ProductionVariants', index, 'InitialInstanceCount'], undefined, 'Member must not be null'),
-        );
+        throw validation(constraintMessage(['ProductionVariants', index, 'InitialInstanceCount'], undefined, 'Member must not be null'));
       }
     });
     this.configRecords.set(input.EndpointConfigName.toLowerCase(), {
@@ -662,13 +648,9 @@ export class SageMakerSimulator {
     const endpoint = this.requireEndpoint(input.EndpointName);
     this.assertUpdatable(endpoint);
     const byName = new Map(endpoint.variants.map((variant) => [variant.variantName, variant]));
-    const unknown = input.DesiredWeightsAndCapacities.map((desired) => desired.VariantName).filter(
-      (name) => !byName.has(name),
-    );
+    const unknown = input.DesiredWeightsAndCapacities.map((desired) => desired.VariantName).filter((name) => !byName.has(name));
     if (unknown.length > 0) {
-      throw validation(
-        `The variant name(s) ${unknown.map((name) => `"${name}"`).join(', ')} is/are not present in endpoint "${endpoint.arn}".`,
-      );
+      throw validation(`The variant name(s) ${unknown.map((name) => `"${name}"`).join(', ')} is/are not present in endpoint "${endpoint.arn}".`);
     }
     const weights = new Map(endpoint.variants.map((variant) => [variant.variantName, variant.currentWeight]));
     for (const desired of input.DesiredWeightsAndCapacities) {
@@ -731,8 +713,7 @@ export class SageMakerSimulator {
         if (operation.failure) {
           // The failed deployment is rolled back: the endpoint keeps serving the previous
           // config. Only 'report-failure' leaves a trace in FailureReason.
-          endpoint.failureReason =
-            operation.failure.mode === 'report-failure' ? failureReasonFor(operation.failure) : undefined;
+          endpoint.failureReason = operation.failure.mode === 'report-failure' ? failureReasonFor(operation.failure) : undefined;
         } else {
           endpoint.configName = operation.configName;
           endpoint.variants = operation.variants;
@@ -835,7 +816,11 @@ export class SageMakerSimulator {
   }
 
   private storeTags(arn: string, tags: Tag[] | undefined): void {
-    if (tags && tags.length > 0) this.tags.set(arn, tags.map((tag) => ({ ...tag })));
+    if (tags && tags.length > 0)
+      this.tags.set(
+        arn,
+        tags.map((tag) => ({ ...tag })),
+      );
   }
 
   private parse<T>(schema: z.ZodType<T>, input: unknown): T {

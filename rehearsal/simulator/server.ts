@@ -30,7 +30,7 @@ export interface RunningSimulators {
   sagemaker: SageMakerSimulator;
   cloudwatch: CloudWatchSimulator;
   urls: { sagemaker: string; cloudwatch: string };
-  /** Stops both servers, dropping kept-alive client connections. */
+  /** Stops both servers, dropping kept-alive client connections. Safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -64,12 +64,15 @@ export async function startSimulators(options: StartSimulatorsOptions): Promise<
     }),
   ]);
   const [sagemakerServer, cloudwatchServer] = servers;
+  let closing: Promise<void> | undefined;
   return {
     sagemaker,
     cloudwatch,
     urls: { sagemaker: sagemakerServer.url, cloudwatch: cloudwatchServer.url },
-    close: async () => {
-      await Promise.all(servers.map((server) => server.close()));
+    // Idempotent, so a rehearsal's cleanup and an error path can both call it.
+    close: () => {
+      closing ??= Promise.all(servers.map((server) => server.close())).then(() => undefined);
+      return closing;
     },
   };
 }

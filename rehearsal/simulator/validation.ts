@@ -60,11 +60,7 @@ function measureOf(origin: string): 'length' | 'value' {
 // AWS names members in lowerCamelCase and list items as "<index from 1>.member".
 function awsPath(path: ReadonlyArray<PropertyKey>): string {
   return path
-    .map((segment) =>
-      typeof segment === 'number'
-        ? `${segment + 1}.member`
-        : String(segment).charAt(0).toLowerCase() + String(segment).slice(1),
-    )
+    .map((segment) => (typeof segment === 'number' ? `${segment + 1}.member` : String(segment).charAt(0).toLowerCase() + String(segment).slice(1)))
     .join('.');
 }
 
@@ -81,10 +77,7 @@ const MAX_VALUE_LENGTH = 120;
 
 function formatValue(value: unknown): string {
   if (value === undefined || value === null) return 'null';
-  const text =
-    typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
-      ? String(value)
-      : JSON.stringify(value);
+  const text = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
   // Keeps messages readable when the offending value is, say, a 101-name list.
   return `'${text.length > MAX_VALUE_LENGTH ? `${text.slice(0, MAX_VALUE_LENGTH)}...` : text}'`;
 }

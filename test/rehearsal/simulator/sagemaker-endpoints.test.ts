@@ -19,7 +19,11 @@ beforeEach(async () => {
   h = await startHarness();
   for (const name of ['model-a', 'model-b']) {
     await h.sagemaker.send(
-      new CreateModelCommand({ ModelName: name, ExecutionRoleArn: ROLE_ARN, PrimaryContainer: { Image: `example.com/${name}:1` } }),
+      new CreateModelCommand({
+        ModelName: name,
+        ExecutionRoleArn: ROLE_ARN,
+        PrimaryContainer: { Image: `example.com/${name}:1` },
+      }),
     );
   }
 });
@@ -42,7 +46,7 @@ function createConfig(name: string, variants: Array<Partial<ProductionVariant>>)
   );
 }
 
-function describe_(name = 'ep') {
+function describeEndpoint(name = 'ep') {
   return h.sagemaker.send(new DescribeEndpointCommand({ EndpointName: name }));
 }
 
@@ -62,11 +66,11 @@ describe('CreateEndpoint', () => {
     await createConfig('config-blue', [{}]);
 
     const created = await h.sagemaker.send(new CreateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'config-blue' }));
-    const atStart = await describe_();
+    const atStart = await describeEndpoint();
     h.clock.advanceSeconds(DEFAULT_TIMINGS.createEndpointSeconds - 1);
-    const justBefore = await describe_();
+    const justBefore = await describeEndpoint();
     h.clock.advanceSeconds(1);
-    const after = await describe_();
+    const after = await describeEndpoint();
 
     expect(created.EndpointArn).toBe(arnOf.endpoint('ep'));
     expect(atStart.EndpointStatus).toBe('Creating');
@@ -78,9 +82,7 @@ describe('CreateEndpoint', () => {
   it('It should reject creating an endpoint that already exists', async () => {
     await inServiceEndpoint();
 
-    const error = await rejectionOf(
-      h.sagemaker.send(new CreateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'config-blue' })),
-    );
+    const error = await rejectionOf(h.sagemaker.send(new CreateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'config-blue' })));
 
     expect(error.name).toBe('ValidationException');
     expect(error.message).toBe(`Cannot create already existing endpoint "${arnOf.endpoint('ep')}".`);
@@ -89,18 +91,14 @@ describe('CreateEndpoint', () => {
   it('It should reject an endpoint whose variants all have weight 0', async () => {
     await createConfig('config-zero', [{ InitialVariantWeight: 0 }]);
 
-    const error = await rejectionOf(
-      h.sagemaker.send(new CreateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'config-zero' })),
-    );
+    const error = await rejectionOf(h.sagemaker.send(new CreateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'config-zero' })));
 
     expect(error.name).toBe('ValidationException');
     expect(h.simulators.sagemaker.endpoint('ep')).toBeUndefined();
   });
 
   it('It should reject an endpoint whose config does not exist', async () => {
-    const error = await rejectionOf(
-      h.sagemaker.send(new CreateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'ghost' })),
-    );
+    const error = await rejectionOf(h.sagemaker.send(new CreateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'ghost' })));
 
     expect(error.name).toBe('ValidationException');
     expect(error.message).toBe(`Could not find endpoint configuration "${arnOf.endpointConfig('ghost')}".`);
@@ -110,7 +108,11 @@ describe('CreateEndpoint', () => {
     await createConfig('config-blue', [{}]);
 
     await h.sagemaker.send(
-      new CreateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'config-blue', Tags: [{ Key: 'team', Value: 'ml' }] }),
+      new CreateEndpointCommand({
+        EndpointName: 'ep',
+        EndpointConfigName: 'config-blue',
+        Tags: [{ Key: 'team', Value: 'ml' }],
+      }),
     );
 
     expect(h.simulators.sagemaker.tagsOf(arnOf.endpoint('ep'))).toEqual([{ Key: 'team', Value: 'ml' }]);
@@ -124,7 +126,7 @@ describe('DescribeEndpoint', () => {
     await h.sagemaker.send(new CreateEndpointCommand({ EndpointName: 'Fraud-EP', EndpointConfigName: 'config-blue' }));
     h.clock.advanceSeconds(DEFAULT_TIMINGS.createEndpointSeconds);
 
-    const output = await describe_('Fraud-EP');
+    const output = await describeEndpoint('Fraud-EP');
 
     expect(output).toMatchObject({
       EndpointName: 'Fraud-EP',
@@ -149,7 +151,7 @@ describe('DescribeEndpoint', () => {
   });
 
   it('It should report a missing endpoint as "Could not find endpoint"', async () => {
-    const error = await rejectionOf(describe_('ghost'));
+    const error = await rejectionOf(describeEndpoint('ghost'));
 
     expect(error.name).toBe('ValidationException');
     expect(error.message).toBe(`Could not find endpoint "${arnOf.endpoint('ghost')}".`);
@@ -170,7 +172,7 @@ describe('UpdateEndpoint', () => {
     const updated = await h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'config-canary' }));
     h.clock.advanceSeconds(DEFAULT_TIMINGS.updateEndpointSeconds - 1);
 
-    const output = await describe_();
+    const output = await describeEndpoint();
 
     expect(updated.EndpointArn).toBe(arnOf.endpoint('ep'));
     expect(output.EndpointStatus).toBe('Updating');
@@ -190,7 +192,7 @@ describe('UpdateEndpoint', () => {
     await h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'config-canary' }));
     h.clock.advanceSeconds(DEFAULT_TIMINGS.updateEndpointSeconds);
 
-    const output = await describe_();
+    const output = await describeEndpoint();
 
     expect(output.EndpointStatus).toBe('InService');
     expect(output.EndpointConfigName).toBe('config-canary');
@@ -204,9 +206,7 @@ describe('UpdateEndpoint', () => {
   it('It should reject an update while another update is in progress', async () => {
     await h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'config-canary' }));
 
-    const error = await rejectionOf(
-      h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'config-blue' })),
-    );
+    const error = await rejectionOf(h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'config-blue' })));
 
     expect(error.name).toBe('ValidationException');
     expect(error.message).toBe(`Cannot update in-progress endpoint "${arnOf.endpoint('ep')}".`);
@@ -216,15 +216,17 @@ describe('UpdateEndpoint', () => {
     const packageArn = h.simulators.sagemaker.putModelPackage({ groupName: 'fraud', version: 1 });
     h.simulators.sagemaker.failDeploymentsOf(packageArn, 'report-failure');
     await h.sagemaker.send(
-      new CreateModelCommand({ ModelName: 'model-bad', ExecutionRoleArn: ROLE_ARN, PrimaryContainer: { ModelPackageName: packageArn } }),
+      new CreateModelCommand({
+        ModelName: 'model-bad',
+        ExecutionRoleArn: ROLE_ARN,
+        PrimaryContainer: { ModelPackageName: packageArn },
+      }),
     );
     await createConfig('config-bad', [{ ModelName: 'model-bad' }]);
     await h.sagemaker.send(new CreateEndpointCommand({ EndpointName: 'broken', EndpointConfigName: 'config-bad' }));
     h.clock.advanceSeconds(DEFAULT_TIMINGS.createEndpointSeconds);
 
-    const error = await rejectionOf(
-      h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'broken', EndpointConfigName: 'config-blue' })),
-    );
+    const error = await rejectionOf(h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'broken', EndpointConfigName: 'config-blue' })));
 
     expect(error.name).toBe('ValidationException');
     expect(error.message).toContain('because its status is Failed');
@@ -243,7 +245,11 @@ describe('UpdateEndpoint', () => {
     h.clock.advanceSeconds(DEFAULT_TIMINGS.updateWeightsSeconds);
 
     await h.sagemaker.send(
-      new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'config-canary', RetainAllVariantProperties: true }),
+      new UpdateEndpointCommand({
+        EndpointName: 'ep',
+        EndpointConfigName: 'config-canary',
+        RetainAllVariantProperties: true,
+      }),
     );
     h.clock.advanceSeconds(DEFAULT_TIMINGS.updateEndpointSeconds);
 
@@ -254,9 +260,7 @@ describe('UpdateEndpoint', () => {
   });
 
   it('It should reject an update to a config that does not exist', async () => {
-    const error = await rejectionOf(
-      h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'ghost' })),
-    );
+    const error = await rejectionOf(h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'ghost' })));
 
     expect(error.name).toBe('ValidationException');
     expect(error.message).toBe(`Could not find endpoint configuration "${arnOf.endpointConfig('ghost')}".`);
@@ -280,7 +284,7 @@ describe('UpdateEndpointWeightsAndCapacities', () => {
     ]);
     h.clock.advanceSeconds(DEFAULT_TIMINGS.updateWeightsSeconds - 1);
 
-    const output = await describe_();
+    const output = await describeEndpoint();
 
     expect(output.EndpointStatus).toBe('Updating');
     expect(output.ProductionVariants).toMatchObject([
@@ -296,7 +300,7 @@ describe('UpdateEndpointWeightsAndCapacities', () => {
     ]);
     h.clock.advanceSeconds(DEFAULT_TIMINGS.updateWeightsSeconds);
 
-    const output = await describe_();
+    const output = await describeEndpoint();
 
     expect(output.EndpointStatus).toBe('InService');
     expect(output.ProductionVariants).toMatchObject([
@@ -308,9 +312,15 @@ describe('UpdateEndpointWeightsAndCapacities', () => {
   it('It should apply a desired instance count', async () => {
     await shiftWeights([{ VariantName: 'green', DesiredInstanceCount: 3 }]);
 
-    expect((await describe_()).ProductionVariants?.[1]).toMatchObject({ CurrentInstanceCount: 1, DesiredInstanceCount: 3 });
+    expect((await describeEndpoint()).ProductionVariants?.[1]).toMatchObject({
+      CurrentInstanceCount: 1,
+      DesiredInstanceCount: 3,
+    });
     h.clock.advanceSeconds(DEFAULT_TIMINGS.updateWeightsSeconds);
-    expect((await describe_()).ProductionVariants?.[1]).toMatchObject({ CurrentInstanceCount: 3, DesiredInstanceCount: 3 });
+    expect((await describeEndpoint()).ProductionVariants?.[1]).toMatchObject({
+      CurrentInstanceCount: 3,
+      DesiredInstanceCount: 3,
+    });
   });
 
   it('It should reject a weight change while the endpoint is not InService', async () => {
@@ -353,9 +363,9 @@ describe('DeleteEndpoint', () => {
     await inServiceEndpoint();
 
     await h.sagemaker.send(new DeleteEndpointCommand({ EndpointName: 'ep' }));
-    const during = await describe_();
+    const during = await describeEndpoint();
     h.clock.advanceSeconds(DEFAULT_TIMINGS.deleteEndpointSeconds);
-    const error = await rejectionOf(describe_());
+    const error = await rejectionOf(describeEndpoint());
 
     expect(during.EndpointStatus).toBe('Deleting');
     expect(error.name).toBe('ValidationException');
@@ -394,7 +404,7 @@ describe('Names', () => {
   it('It should treat endpoint names case-insensitively, as the lowercased ARN implies', async () => {
     await inServiceEndpoint();
 
-    const output = await describe_('EP');
+    const output = await describeEndpoint('EP');
 
     expect(output.EndpointName).toBe('ep');
   });

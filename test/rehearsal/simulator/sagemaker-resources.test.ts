@@ -31,7 +31,13 @@ function createModel(name: string, packageArn?: string) {
 }
 
 function variant(overrides: Partial<ProductionVariant> = {}): ProductionVariant {
-  return { VariantName: 'blue', ModelName: 'model-a', InstanceType: 'ml.m5.large', InitialInstanceCount: 1, ...overrides };
+  return {
+    VariantName: 'blue',
+    ModelName: 'model-a',
+    InstanceType: 'ml.m5.large',
+    InitialInstanceCount: 1,
+    ...overrides,
+  };
 }
 
 describe('DescribeModelPackage', () => {
@@ -110,9 +116,7 @@ describe('CreateModel and DescribeModel', () => {
   });
 
   it('It should require an ExecutionRoleArn', async () => {
-    const error = await rejectionOf(
-      h.sagemaker.send(new CreateModelCommand({ ModelName: 'model-a', PrimaryContainer: { Image: 'example.com/m:1' } })),
-    );
+    const error = await rejectionOf(h.sagemaker.send(new CreateModelCommand({ ModelName: 'model-a', PrimaryContainer: { Image: 'example.com/m:1' } })));
 
     expect(error.name).toBe('ValidationException');
     expect(error.message).toContain("at 'executionRoleArn' failed to satisfy constraint: Member must not be null");
@@ -198,7 +202,10 @@ describe('CreateEndpointConfig and DescribeEndpointConfig', () => {
   });
 
   it('It should reject creating a config that already exists', async () => {
-    const command = new CreateEndpointConfigCommand({ EndpointConfigName: 'config-a', ProductionVariants: [variant()] });
+    const command = new CreateEndpointConfigCommand({
+      EndpointConfigName: 'config-a',
+      ProductionVariants: [variant()],
+    });
     await h.sagemaker.send(command);
 
     const error = await rejectionOf(h.sagemaker.send(command));
@@ -210,7 +217,10 @@ describe('CreateEndpointConfig and DescribeEndpointConfig', () => {
   it('It should reject a variant whose model does not exist', async () => {
     const error = await rejectionOf(
       h.sagemaker.send(
-        new CreateEndpointConfigCommand({ EndpointConfigName: 'config-a', ProductionVariants: [variant({ ModelName: 'ghost' })] }),
+        new CreateEndpointConfigCommand({
+          EndpointConfigName: 'config-a',
+          ProductionVariants: [variant({ ModelName: 'ghost' })],
+        }),
       ),
     );
 
@@ -220,9 +230,7 @@ describe('CreateEndpointConfig and DescribeEndpointConfig', () => {
 
   it('It should reject duplicate variant names', async () => {
     const error = await rejectionOf(
-      h.sagemaker.send(
-        new CreateEndpointConfigCommand({ EndpointConfigName: 'config-a', ProductionVariants: [variant(), variant()] }),
-      ),
+      h.sagemaker.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'config-a', ProductionVariants: [variant(), variant()] })),
     );
 
     expect(error.name).toBe('ValidationException');
@@ -230,9 +238,7 @@ describe('CreateEndpointConfig and DescribeEndpointConfig', () => {
   });
 
   it('It should reject a config with no variants', async () => {
-    const error = await rejectionOf(
-      h.sagemaker.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'config-a', ProductionVariants: [] })),
-    );
+    const error = await rejectionOf(h.sagemaker.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'config-a', ProductionVariants: [] })));
 
     expect(error.name).toBe('ValidationException');
     expect(error.message).toContain("at 'productionVariants' failed to satisfy constraint: Member must have length greater than or equal to 1");
@@ -241,9 +247,7 @@ describe('CreateEndpointConfig and DescribeEndpointConfig', () => {
   it('It should reject a config with more than 10 variants', async () => {
     const variants = Array.from({ length: 11 }, (_, index) => variant({ VariantName: `v${index}` }));
 
-    const error = await rejectionOf(
-      h.sagemaker.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'config-a', ProductionVariants: variants })),
-    );
+    const error = await rejectionOf(h.sagemaker.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'config-a', ProductionVariants: variants })));
 
     expect(error.name).toBe('ValidationException');
     expect(error.message).toContain('Member must have length less than or equal to 10');
@@ -268,7 +272,10 @@ describe('CreateEndpointConfig and DescribeEndpointConfig', () => {
   it('It should reject an instance count below 1', async () => {
     const error = await rejectionOf(
       h.sagemaker.send(
-        new CreateEndpointConfigCommand({ EndpointConfigName: 'config-a', ProductionVariants: [variant({ InitialInstanceCount: 0 })] }),
+        new CreateEndpointConfigCommand({
+          EndpointConfigName: 'config-a',
+          ProductionVariants: [variant({ InitialInstanceCount: 0 })],
+        }),
       ),
     );
 
@@ -293,7 +300,10 @@ describe('CreateEndpointConfig and DescribeEndpointConfig', () => {
   it('It should reject a variant name that breaks the naming pattern, naming the field', async () => {
     const error = await rejectionOf(
       h.sagemaker.send(
-        new CreateEndpointConfigCommand({ EndpointConfigName: 'config-a', ProductionVariants: [variant({ VariantName: 'blue green' })] }),
+        new CreateEndpointConfigCommand({
+          EndpointConfigName: 'config-a',
+          ProductionVariants: [variant({ VariantName: 'blue green' })],
+        }),
       ),
     );
 
@@ -302,9 +312,7 @@ describe('CreateEndpointConfig and DescribeEndpointConfig', () => {
   });
 
   it('It should reject a config name that breaks the naming pattern, naming the field', async () => {
-    const error = await rejectionOf(
-      h.sagemaker.send(new CreateEndpointConfigCommand({ EndpointConfigName: '-config', ProductionVariants: [variant()] })),
-    );
+    const error = await rejectionOf(h.sagemaker.send(new CreateEndpointConfigCommand({ EndpointConfigName: '-config', ProductionVariants: [variant()] })));
 
     expect(error.name).toBe('ValidationException');
     expect(error.message).toContain("Value '-config' at 'endpointConfigName'");

@@ -1,0 +1,69 @@
+/**
+ * Renders a rehearsal for people: a compact timeline (polls and bake checks that
+ * changed nothing are folded into the next line), the traffic split after each
+ * state, and the outcome.
+ */
+import type { RehearsalResult, TimelineEntry } from './engine';
+
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+export function formatWeights(weights: Record<string, number> | undefined): string {
+  if (!weights) return 'no endpoint';
+  return Object.entries(weights)
+    .map(([name, share]) => `${name} ${share}%`)
+    .join(' | ');
+}
+
+/** Entries that only say "still waiting" or "still healthy": folded into the next line. */
+function isQuiet(entry: TimelineEntry): boolean {
+  if (entry.kind === 'wait') return true;
+  const output = entry.output as { outcome?: string; verdict?: { status: string }; bakeComplete?: boolean; done?: boolean; action?: string } | undefined;
+  if (output?.outcome === 'in-progress') return true;
+  if (output?.verdict && output.verdict.status !== 'unhealthy' && output.bakeComplete === false) return true;
+  if (output?.done === false && output.action?.startsWith('waiting')) return true;
+  return false;
+}
+
+export function formatTimeline(timeline: readonly TimelineEntry[]): string[] {
+  const lines: string[] = [];
+  let folded = 0;
+  let polls = 0;
+  let foldedSince: number | undefined;
+  for (const entry of timeline) {
+    if (isQuiet(entry)) {
+      folded++;
+      if (entry.kind !== 'wait') polls++;
+      foldedSince ??= entry.at;
+      continue;
+    }
+    const waited =
+      folded > 0 && foldedSince !== undefined ? ` [after ${formatDuration(entry.at - foldedSince)}: ${polls} uneventful poll${polls === 1 ? '' : 's'}]` : '';
+    polls = 0;
+    folded = 0;
+    foldedSince = undefined;
+    const marker = entry.kind === 'error' ? '!' : entry.kind === 'retry' ? '~' : entry.kind === 'end' ? '=' : ' ';
+    lines.push(`${marker} ${formatDuration(entry.at)}  ${entry.state.padEnd(48)} ${formatWeights(entry.weights).padEnd(34)} ${entry.detail}${waited}`);
+  }
+  return lines;
+}
+
+export function formatResult(result: RehearsalResult): string {
+  const head = `${result.status === 'SUCCEEDED' ? 'SUCCEEDED' : `FAILED with ${result.error}`}`;
+  const lines = [
+    `Outcome: ${head}${result.cause ? `\n  cause: ${result.cause}` : ''}`,
+    `  virtual time ${formatDuration(result.virtualSeconds)}, wall time ${result.wallMilliseconds.toFixed(0)} ms, ` +
+      `${result.lambdaInvocations} Lambda invocations, ${result.sagemakerCalls} SageMaker calls (${result.mutatingCalls.length} changes)`,
+    `  endpoint after: ${result.endpoint ? `${result.endpoint.status}, config ${result.endpoint.configName}, traffic ${formatWeights(sharesOf(result.endpoint.variants))}` : 'does not exist'}`,
+  ];
+  return lines.join('\n');
+}
+
+function sharesOf(variants: ReadonlyArray<{ variantName: string; currentWeight: number }>): Record<string, number> {
+  const total = variants.reduce((sum, v) => sum + v.currentWeight, 0);
+  return Object.fromEntries(variants.map((v) => [v.variantName, total > 0 ? Math.round((v.currentWeight / total) * 1000) / 10 : 0]));
+}
