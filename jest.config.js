@@ -4,8 +4,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true }],
-    '^.+\\.m?js$': ['ts-jest', { isolatedModules: true }],
+    '^.+\\.tsx?$': 'ts-jest',
+    '^.+\\.m?js$': 'ts-jest',
   },
   // @middy/core 6 is ESM-only, so jest has to transform it.
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
