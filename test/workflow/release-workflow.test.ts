@@ -163,7 +163,11 @@ describe('waiting, throttling and bad input', () => {
   });
 
   it('It should stop without touching the endpoint when it stays busy beyond the wait limit', async () => {
-    const result = await rehearsal.run({ name: 'busy-too-long', target: 'blue-green', faults: [{ type: 'endpoint-busy', status: 'Updating', forSeconds: 7200 }] });
+    const result = await rehearsal.run({
+      name: 'busy-too-long',
+      target: 'blue-green',
+      faults: [{ type: 'endpoint-busy', status: 'Updating', forSeconds: 7200 }],
+    });
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('EndpointNotReady');
     expect(result.mutatingCalls).toEqual([]);
@@ -198,7 +202,10 @@ describe('waiting, throttling and bad input', () => {
 
   it.each([
     ['an empty object', {}],
-    ['an event without detail.ModelPackageArn', { source: 'aws.sagemaker', 'detail-type': 'SageMaker Model Package State Change', detail: { ModelPackageGroupName: 'canary-models' } }],
+    [
+      'an event without detail.ModelPackageArn',
+      { source: 'aws.sagemaker', 'detail-type': 'SageMaker Model Package State Change', detail: { ModelPackageGroupName: 'canary-models' } },
+    ],
     ['a manual input with a bad ARN', { action: 'release', modelPackageArn: 'not-an-arn' }],
   ])('It should reject %s with a clear error and change nothing', async (_what, raw) => {
     const result = await rehearsal.run({ name: 'malformed', target: 'canary', start: { raw } });
