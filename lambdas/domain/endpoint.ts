@@ -5,8 +5,8 @@
  */
 import type { CheckOutput, EndpointExpectation, ObservedEndpoint } from '../contracts';
 
-/** Statuses that end by themselves; anything else needs a person. */
-const TRANSITIONAL = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);
+/** Endpoint statuses that end by themselves: wait and read again. Anything else but InService needs a person. */
+export const SETTLING_STATUSES: ReadonlySet<string> = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);
 /** Shares may differ by float rounding after SageMaker normalises weights. */
 const WEIGHT_TOLERANCE_PERCENT = 0.01;
 
@@ -54,7 +54,7 @@ function compare(expect: EndpointExpectation, observed: ObservedEndpoint | undef
       ? { outcome: 'as-expected', reason: `endpoint ${expect.endpointName} no longer exists` }
       : { outcome: 'failed', reason: `endpoint ${expect.endpointName} does not exist` };
   }
-  if (TRANSITIONAL.has(observed.status)) {
+  if (SETTLING_STATUSES.has(observed.status)) {
     return { outcome: 'in-progress', reason: `endpoint is ${observed.status}` };
   }
   if (expect.absent) {

@@ -54,3 +54,8 @@ export class EndpointChangedError extends Error {
 export class ResourceConflictError extends Error {
   override readonly name = 'ResourceConflict';
 }
+
+/** The rollback could not restore the baseline; the message carries the endpoint's state. */
+export class RollbackFailedError extends Error {
+  override readonly name = 'RollbackFailed';
+}

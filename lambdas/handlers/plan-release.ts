@@ -9,6 +9,7 @@ import { PlanInputSchema, type PlanOutput, type Release } from '../contracts';
 import { loadConfigFile } from '../aws/config-file';
 import { describeEndpoint, describeEndpointConfig, describeModel, describeModelPackage, modelPackageOf } from '../aws/sagemaker';
 import { targetName, type ReleaseManagerConfig } from '../domain/config';
+import { SETTLING_STATUSES } from '../domain/endpoint';
 import {
   EndpointNotReadyError,
   InvalidReleaseInputError,
@@ -21,9 +22,6 @@ import { releaseNames } from '../domain/names';
 import { maxEndpointPolls, planSteps } from '../domain/policy';
 import { parseReleaseRequest } from '../domain/request';
 import { lambdaHandler, logger, parseTaskInput } from './common';
-
-/** Statuses that end by themselves: plan again after a poll interval. */
-const SETTLING = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);
 
 export function makePlanRelease(config: ReleaseManagerConfig): (event: unknown) => Promise<PlanOutput> {
   return async function planRelease(event) {
@@ -91,7 +89,7 @@ export function makePlanRelease(config: ReleaseManagerConfig): (event: unknown) 
     }
 
     const status = endpoint.EndpointStatus ?? 'Unknown';
-    if (SETTLING.has(status)) {
+    if (SETTLING_STATUSES.has(status)) {
       if (attempts + 1 > maxPolls) {
         throw new EndpointNotReadyError(
           `Endpoint ${target.endpointName} stayed ${status} for ${attempts} polls (${attempts * pollSeconds} s, the target's endpointWait.timeoutSeconds); nothing was changed`,

@@ -8,19 +8,14 @@
  */
 import { RollbackInputSchema, type ObservedEndpoint, type Release } from '../contracts';
 import { deleteEndpoint, deleteEndpointConfig, deleteModel, describeEndpoint, observe, updateEndpoint, updateWeights } from '../aws/sagemaker';
-import { describeObserved, trafficShares } from '../domain/endpoint';
+import { SETTLING_STATUSES, describeObserved, trafficShares } from '../domain/endpoint';
+import { RollbackFailedError } from '../domain/errors';
 import { describeFailure } from '../domain/failure';
 import { lambdaHandler, logger, parseTaskInput } from './common';
 import { z } from 'zod';
 
-const SETTLING = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);
 /** A rollback may need three changes (weights, config, delete), each with its own wait. */
 const CHANGES_PER_ROLLBACK = 3;
-
-/** The rollback could not restore the baseline; the message carries the endpoint's state. */
-export class RollbackFailedError extends Error {
-  override readonly name = 'RollbackFailed';
-}
 
 export interface RollbackStepOutput {
   attempt: number;
@@ -60,14 +55,14 @@ async function nextRollbackAction(release: Release, observed: ObservedEndpoint |
   if (!baseline) {
     // The release created the endpoint: rolling back means it must not exist.
     if (!observed) return { done: true, action: `endpoint ${endpointName} does not exist` };
-    if (SETTLING.has(observed.status)) return { done: false, action: `waiting: endpoint is ${observed.status}` };
+    if (SETTLING_STATUSES.has(observed.status)) return { done: false, action: `waiting: endpoint is ${observed.status}` };
     await deleteEndpoint(endpointName);
     return { done: false, action: `deleting endpoint ${endpointName} (${observed.status}), which the release created` };
   }
   if (!observed) {
     throw new RollbackFailedError(`Endpoint ${endpointName} no longer exists; the baseline ${baseline.variantName} cannot be restored`);
   }
-  if (SETTLING.has(observed.status)) return { done: false, action: `waiting: endpoint is ${observed.status}` };
+  if (SETTLING_STATUSES.has(observed.status)) return { done: false, action: `waiting: endpoint is ${observed.status}` };
   if (observed.status !== 'InService') {
     throw new RollbackFailedError(`Endpoint ${endpointName} is ${describeObserved(observed)}; the release manager cannot restore the baseline from this state`);
   }
