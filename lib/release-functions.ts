@@ -5,7 +5,7 @@
  * gets the validated targets as a file in its bundle, so the configuration can grow
  * without touching the 4 KB Lambda environment limit.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
@@ -94,6 +94,8 @@ export class ReleaseFunctions extends Construct {
       (fn.node.defaultChild as CfnResource).addMetadata(HANDLER_METADATA_KEY, name);
       functions[name] = fn;
     }
+    // Bundling ran while the functions were constructed; the staged file is no longer needed.
+    rmSync(targetsDir, { recursive: true, force: true });
     this.functions = functions;
   }
 }

@@ -28,6 +28,9 @@ export interface ReleaseManagerProps {
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
+/** Resources per IAM statement (see grantPermissions). */
+const RESOURCES_PER_STATEMENT = 10;
+
 /** Margin on top of the worst case, for Lambda and Step Functions overheads. */
 const EXECUTION_TIMEOUT_MARGIN_SECONDS = 3600;
 
@@ -76,8 +79,11 @@ export class ReleaseManager extends Construct {
     );
     const fns = this.functions;
     const grant = (name: HandlerName, actions: string[], resources: string[], why?: string) => {
-      if (resources.length === 0) return;
-      fns[name].addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources }));
+      // Small statements: CDK moves whole statements into overflow managed policies, so many
+      // targets stay within IAM's policy size limits only if no single statement is huge.
+      for (let i = 0; i < resources.length; i += RESOURCES_PER_STATEMENT) {
+        fns[name].addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources: resources.slice(i, i + RESOURCES_PER_STATEMENT) }));
+      }
       if (why) acknowledgeWildcards(fns[name], resources, why);
     };
     const WHY_RELEASE_NAMES =
@@ -128,12 +134,8 @@ export class ReleaseManager extends Construct {
     grant('promote-candidate', ['sagemaker:DescribeEndpointConfig', 'sagemaker:CreateEndpointConfig', 'sagemaker:AddTags'], releaseConfigs, WHY_RELEASE_NAMES);
     grant('promote-candidate', ['sagemaker:UpdateEndpoint'], [...endpoints, ...releaseConfigs], WHY_RELEASE_NAMES);
     grant('finish-promotion', ['sagemaker:DeleteEndpointConfig'], releaseConfigs, WHY_RELEASE_NAMES);
-    grant(
-      'roll-back',
-      ['sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:UpdateEndpoint', 'sagemaker:DeleteEndpoint'],
-      [...endpoints, anyConfig],
-      WHY_BASELINE_CONFIG,
-    );
+    grant('roll-back', ['sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:DeleteEndpoint'], endpoints);
+    grant('roll-back', ['sagemaker:UpdateEndpoint'], [...endpoints, anyConfig], WHY_BASELINE_CONFIG);
     grant('roll-back', ['sagemaker:DeleteEndpointConfig'], releaseConfigs, WHY_RELEASE_NAMES);
     grant('roll-back', ['sagemaker:DeleteModel'], releaseModels, WHY_RELEASE_NAMES);
 

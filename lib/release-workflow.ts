@@ -36,6 +36,7 @@ export const WORKFLOW_ERRORS = {
   rolledBack: 'ReleaseRolledBack',
   rollbackFailed: 'RollbackFailed',
   endpointChanged: 'EndpointChanged',
+  resourceConflict: 'ResourceConflict',
 } as const;
 
 export class ReleaseWorkflow extends Construct {
@@ -70,9 +71,15 @@ export class ReleaseWorkflow extends Construct {
       error: WORKFLOW_ERRORS.endpointChanged,
       causePath: '$.failure.Cause',
     });
+    const resourceConflict = new sfn.Fail(this, 'Stop because a resource with the release name already exists', {
+      error: WORKFLOW_ERRORS.resourceConflict,
+      causePath: '$.failure.Cause',
+    });
     /** Forward tasks: a changed endpoint stops without touching it; anything else rolls back. */
-    const catchForward = (task: LambdaInvoke): LambdaInvoke => {
+    const catchForward = (task: LambdaInvoke, options: { stopOnConflict?: boolean } = {}): LambdaInvoke => {
       task.addCatch(endpointChanged, { errors: [WORKFLOW_ERRORS.endpointChanged], resultPath: '$.failure' });
+      // Before the endpoint is touched, a name clash stops the release: a rollback would delete what the clash is with.
+      if (options.stopOnConflict) task.addCatch(resourceConflict, { errors: [WORKFLOW_ERRORS.resourceConflict], resultPath: '$.failure' });
       task.addCatch(rollBack, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.failure' });
       task.addCatch(rollBack, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
       return task;
@@ -200,6 +207,7 @@ export class ReleaseWorkflow extends Construct {
         keys: ['action'],
         resultPath: '$.creation',
       }),
+      { stopOnConflict: true },
     );
     create.next(deploy);
 

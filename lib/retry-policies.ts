@@ -45,11 +45,11 @@ export const RETRY_TRANSIENT: RetryProps = {
   backoffRate: 2,
 };
 
-/** A rollback retries harder than a forward step: throttling up to 12 attempts, at most 60 s apart (about 10 min). */
+/** A rollback retries harder than a forward step: throttling up to 12 attempts, 5+10+20+40 then 60 s apart (555 s). */
 export const RETRY_ROLLBACK_THROTTLING: RetryProps = { ...RETRY_THROTTLING, maxAttempts: 12 };
-/** Lambda service errors during a rollback: 10 attempts, at most 60 s apart (about 7 min). */
+/** Lambda service errors during a rollback: 10 attempts, 2+4+8+16+32 then 60 s apart (362 s). */
 export const RETRY_ROLLBACK_LAMBDA_SERVICE: RetryProps = { ...RETRY_LAMBDA_SERVICE, maxAttempts: 10, maxDelay: Duration.seconds(60) };
-/** Transient errors during a rollback: 10 attempts, at most 60 s apart (about 7 min). */
+/** Transient errors during a rollback: 10 attempts, 5+10+20+40 then 60 s apart (435 s). */
 export const RETRY_ROLLBACK_TRANSIENT: RetryProps = { ...RETRY_TRANSIENT, maxAttempts: 10, maxDelay: Duration.seconds(60) };
 
 export const FORWARD_RETRIES: readonly RetryProps[] = [RETRY_LAMBDA_SERVICE, RETRY_THROTTLING, RETRY_TRANSIENT];

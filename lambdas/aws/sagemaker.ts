@@ -95,7 +95,7 @@ export async function ensureModel(input: CreateModelInput & { ModelName: string 
   }
 }
 
-/** Creates the endpoint config unless one of that name exists with the same variants. */
+/** Creates the endpoint config unless one of that name exists with the same variants, models, instance types and weights. */
 export async function ensureEndpointConfig(input: CreateEndpointConfigInput & { EndpointConfigName: string }): Promise<'created' | 'existed'> {
   try {
     await sagemaker.send(new CreateEndpointConfigCommand(input));
@@ -104,7 +104,8 @@ export async function ensureEndpointConfig(input: CreateEndpointConfigInput & { 
     if (!isAlreadyExists(error)) throw error;
     const existing = await describeEndpointConfig(input.EndpointConfigName);
     const summary = (variants: CreateEndpointConfigInput['ProductionVariants']) =>
-      JSON.stringify((variants ?? []).map((v) => [v.VariantName, v.ModelName, v.InstanceType, v.InitialInstanceCount, v.InitialVariantWeight ?? 1]));
+      // Instance counts are left out: autoscaling may change them between a first attempt and its retry.
+      JSON.stringify((variants ?? []).map((v) => [v.VariantName, v.ModelName, v.InstanceType, v.InitialVariantWeight ?? 1]));
     if (summary(existing?.ProductionVariants) !== summary(input.ProductionVariants)) {
       throw new ResourceConflictError(
         `endpoint config ${input.EndpointConfigName} already exists with other variants: ${summary(existing?.ProductionVariants)}`,

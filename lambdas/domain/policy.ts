@@ -52,6 +52,11 @@ export function maxEndpointPolls(target: Pick<TargetConfig, 'endpointWait'>): nu
   return Math.max(1, Math.ceil(target.endpointWait.timeoutSeconds / target.endpointWait.pollSeconds));
 }
 
+/** A rollback may need three changes (weights, config, delete), each with its own endpoint wait. */
+export const ROLLBACK_CHANGES = 3;
+/** Upper bound of the Retry intervals one task can spend (see lib/retry-policies.ts). */
+const RETRY_ALLOWANCE_SECONDS = 600;
+
 /**
  * The longest a release of this target can take when every wait runs to its limit:
  * the waits before and after each mutation, every bake, and a rollback. The state
@@ -61,7 +66,10 @@ export function worstCaseReleaseSeconds(target: Pick<TargetConfig, 'strategy' | 
   const steps = planSteps(target);
   const wait = target.endpointWait.timeoutSeconds;
   const bakes = steps.reduce((sum, s) => sum + s.checks * s.checkIntervalSeconds, 0);
-  // Waits: endpoint busy at start, deploy, each step, promote; rollback: traffic, removal.
-  const waits = wait * (1 + 1 + steps.length + 1 + 2);
-  return waits + bakes;
+  // Waits: endpoint busy at start, deploy, each step, promote; the rollback may wait for
+  // up to three changes (weights, config, delete), each with its own endpoint wait.
+  const waits = wait * (1 + 1 + steps.length + 1 + ROLLBACK_CHANGES);
+  // Retry delays: at most ~400 s per task for a busy endpoint or throttling, forward and back.
+  const retries = (steps.length + 3) * RETRY_ALLOWANCE_SECONDS;
+  return waits + bakes + retries;
 }

@@ -28,18 +28,20 @@ export function makePlanRelease(config: ReleaseManagerConfig): (event: unknown) 
     const { input, attempts } = parseTaskInput(PlanInputSchema, event);
     const request = parseReleaseRequest(input);
 
+    // The target is found before any AWS call: the functions may only read the configured groups' packages.
+    const requestedGroup = request.modelPackageGroupName ?? groupOfPackageArn(request.modelPackageArn);
+    const target = config.targets.find((t) => t.modelPackageGroupName === requestedGroup);
+    if (!target) {
+      throw new UnknownTargetError(
+        `Model package group ${requestedGroup} is not bound to any target (configured groups: ${config.targets.map((t) => t.modelPackageGroupName).join(', ')}); nothing was changed`,
+      );
+    }
     const pkg = await describeModelPackage(request.modelPackageArn);
     if (!pkg) throw new ModelPackageNotFoundError(`Model package ${request.modelPackageArn} does not exist; nothing was changed`);
     const group = pkg.ModelPackageGroupName ?? '';
-    if (request.modelPackageGroupName && request.modelPackageGroupName !== group) {
+    if (group !== target.modelPackageGroupName) {
       throw new InvalidReleaseInputError(
-        `detail.ModelPackageGroupName is ${request.modelPackageGroupName}, but ${request.modelPackageArn} belongs to ${group}; nothing was changed`,
-      );
-    }
-    const target = config.targets.find((t) => t.modelPackageGroupName === group);
-    if (!target) {
-      throw new UnknownTargetError(
-        `Model package group ${group} is not bound to any target (configured groups: ${config.targets.map((t) => t.modelPackageGroupName).join(', ')}); nothing was changed`,
+        `Model package ${request.modelPackageArn} belongs to group ${group}, not ${requestedGroup} as the input says; nothing was changed`,
       );
     }
     if (pkg.ModelApprovalStatus !== 'Approved') {
@@ -141,6 +143,11 @@ export function makePlanRelease(config: ReleaseManagerConfig): (event: unknown) 
       },
     };
   };
+}
+
+/** `arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>` -> `<group>`. */
+function groupOfPackageArn(arn: string): string {
+  return arn.split(':').slice(5).join(':').split('/')[1] ?? '';
 }
 
 /** The targets file sits next to the bundled handler; TARGETS_FILE overrides it. */

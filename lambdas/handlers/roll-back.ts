@@ -11,11 +11,9 @@ import { deleteEndpoint, deleteEndpointConfig, deleteModel, describeEndpoint, ob
 import { SETTLING_STATUSES, describeObserved, trafficShares } from '../domain/endpoint';
 import { RollbackFailedError } from '../domain/errors';
 import { describeFailure } from '../domain/failure';
+import { ROLLBACK_CHANGES } from '../domain/policy';
 import { lambdaHandler, logger, parseTaskInput } from './common';
 import { z } from 'zod';
-
-/** A rollback may need three changes (weights, config, delete), each with its own wait. */
-const CHANGES_PER_ROLLBACK = 3;
 
 export interface RollbackStepOutput {
   attempt: number;
@@ -35,7 +33,7 @@ export async function rollBack(event: unknown): Promise<RollbackStepOutput> {
   const reason = previous.reason ?? describeFailure(failure);
   const observed = observe(await describeEndpoint(release.endpointName));
   const base = { attempt, reason, observed: observed ?? null };
-  const limit = release.endpointWait.maxPolls * CHANGES_PER_ROLLBACK;
+  const limit = release.endpointWait.maxPolls * ROLLBACK_CHANGES;
   if (attempt > limit) {
     throw new RollbackFailedError(
       `Rollback of ${release.releaseId} on ${release.endpointName} did not complete after ${attempt - 1} attempts. Endpoint: ${describeObserved(observed)}. Release failed because: ${reason}`,
@@ -55,6 +53,10 @@ async function nextRollbackAction(release: Release, observed: ObservedEndpoint |
   if (!baseline) {
     // The release created the endpoint: rolling back means it must not exist.
     if (!observed) return { done: true, action: `endpoint ${endpointName} does not exist` };
+    if (observed.configName !== candidate.deployConfigName) {
+      // Someone else created the endpoint after the plan: it is not this release's to delete.
+      return { done: true, action: `endpoint ${endpointName} runs config ${observed.configName}, which this release did not create: left alone` };
+    }
     if (SETTLING_STATUSES.has(observed.status)) return { done: false, action: `waiting: endpoint is ${observed.status}` };
     await deleteEndpoint(endpointName);
     return { done: false, action: `deleting endpoint ${endpointName} (${observed.status}), which the release created` };

@@ -7,7 +7,7 @@
  * virtual time, so a rehearsal can script "the latency alarm fires 7 minutes into the
  * canary" without timers.
  *
- * Sources for each behaviour: rehearsal/simulator/FIDELITY.md.
+ * Sources for each behaviour: docs/rehearsal.md (fidelity table).
  */
 import { z } from 'zod';
 import type { VirtualClock } from '../clock';

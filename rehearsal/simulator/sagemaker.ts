@@ -8,7 +8,7 @@
  * state is read, so a rehearsal that jumps the clock by 10 minutes sees exactly what a
  * poller would have seen after waiting 10 minutes.
  *
- * Sources for each behaviour: rehearsal/simulator/FIDELITY.md.
+ * Sources for each behaviour: docs/rehearsal.md (fidelity table).
  */
 import { z } from 'zod';
 import type { VirtualClock } from '../clock';

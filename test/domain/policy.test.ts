@@ -65,6 +65,7 @@ describe('bake schedule', () => {
       endpointWait: { timeoutSeconds: 3600, pollSeconds: 30 },
     };
     expect(planSteps(target)).toEqual([{ weightPercent: 100, bakeSeconds: 600, checks: 10, checkIntervalSeconds: 60 }]);
-    expect(worstCaseReleaseSeconds(target)).toBe(3600 * 6 + 600);
+    // Waits: start, deploy, 1 step, promote, 3 rollback changes; bake 600 s; retries 600 s for each of 4 tasks.
+    expect(worstCaseReleaseSeconds(target)).toBe(3600 * 7 + 600 + 4 * 600);
   });
 });

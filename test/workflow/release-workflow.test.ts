@@ -232,7 +232,10 @@ describe('waiting, throttling and bad input', () => {
       start: { raw: { action: 'release', modelPackageArn: 'arn:aws:sagemaker:eu-west-1:123456789012:model-package/other-group/1' } },
     });
     expect(result.status).toBe('FAILED');
-    expect(['ModelPackageNotFound', 'UnknownTarget']).toContain(result.error);
+    expect(result.error).toBe('UnknownTarget');
+    expect(result.cause).toMatch(
+      /Model package group other-group is not bound to any target \(configured groups: canary-models, linear-models, blue-green-models\)/,
+    );
     expect(result.mutatingCalls).toEqual([]);
   });
 });

@@ -1,0 +1,185 @@
+/**
+ * shift-traffic: sets absolute weights for the next step with
+ * UpdateEndpointWeightsAndCapacities, only on an InService endpoint, and not again when
+ * the weights are already set. The fixture's steps are 10 %, 50 %, 100 %.
+ */
+import { DescribeEndpointCommand, SageMakerClient, UpdateEndpointWeightsAndCapacitiesCommand } from '@aws-sdk/client-sagemaker';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import type { Progress } from '../../lambdas/contracts';
+import { handler, shiftTraffic } from '../../lambdas/handlers/shift-traffic';
+import { ENDPOINT_NAME, HAND_MADE_BASELINE, NAMES, makeNewEndpointRelease, makeRelease } from './fixtures';
+import { lambdaContext } from './helpers/lambda-context';
+import { endpointState, expectNoMutation, mutations, notFound, type VariantState } from './helpers/sagemaker';
+
+const sm = mockClient(SageMakerClient);
+
+const BASELINE = HAND_MADE_BASELINE.variantName;
+const CANDIDATE = NAMES.candidateVariantName;
+
+/** The progress the workflow starts with, before the first shift. */
+const BEFORE_FIRST_STEP: Progress = { stepIndex: -1 };
+
+function givenDeployConfig(variants: VariantState[], status: 'InService' | 'Updating' = 'InService'): void {
+  sm.on(DescribeEndpointCommand).resolves(endpointState({ status, configName: NAMES.deployConfigName, variants }));
+  sm.on(UpdateEndpointWeightsAndCapacitiesCommand).resolves({ EndpointArn: 'arn' });
+}
+
+/** The candidate deployed at weight 0 next to the baseline. */
+const JUST_DEPLOYED: VariantState[] = [
+  { name: BASELINE, weight: 1 },
+  { name: CANDIDATE, weight: 0 },
+];
+
+beforeEach(() => {
+  sm.reset();
+});
+
+describe('a release next to a baseline', () => {
+  it('It should set absolute weights for the first step and say what to expect', async () => {
+    givenDeployConfig(JUST_DEPLOYED);
+
+    const result = await shiftTraffic({ release: makeRelease(), progress: BEFORE_FIRST_STEP });
+
+    expect(sm).toHaveReceivedCommandWith(DescribeEndpointCommand, { EndpointName: ENDPOINT_NAME });
+    expect(sm).toHaveReceivedCommandTimes(UpdateEndpointWeightsAndCapacitiesCommand, 1);
+    expect(sm.commandCalls(UpdateEndpointWeightsAndCapacitiesCommand)[0]!.args[0].input).toEqual({
+      EndpointName: ENDPOINT_NAME,
+      DesiredWeightsAndCapacities: [
+        { VariantName: BASELINE, DesiredWeight: 90 },
+        { VariantName: CANDIDATE, DesiredWeight: 10 },
+      ],
+    });
+    expect(result).toEqual({
+      stepIndex: 0,
+      weightPercent: 10,
+      checks: 10,
+      checkIntervalSeconds: 60,
+      isLastStep: false,
+      expect: { id: 'step-1', endpointName: ENDPOINT_NAME, absent: false, configName: NAMES.deployConfigName, weights: { [BASELINE]: 90, [CANDIDATE]: 10 } },
+      action: `shifting 10 % of traffic to ${CANDIDATE}`,
+    });
+    expect(mutations(sm)).toEqual(['UpdateEndpointWeightsAndCapacitiesCommand']);
+  });
+
+  it('It should move all traffic to the candidate on the last step and mark it last', async () => {
+    givenDeployConfig([
+      { name: BASELINE, weight: 50 },
+      { name: CANDIDATE, weight: 50 },
+    ]);
+
+    const result = await shiftTraffic({
+      release: makeRelease(),
+      progress: { stepIndex: 1, weightPercent: 50, checks: 10, checkIntervalSeconds: 60, isLastStep: false },
+    });
+
+    expect(sm).toHaveReceivedCommandWith(UpdateEndpointWeightsAndCapacitiesCommand, {
+      EndpointName: ENDPOINT_NAME,
+      DesiredWeightsAndCapacities: [
+        { VariantName: BASELINE, DesiredWeight: 0 },
+        { VariantName: CANDIDATE, DesiredWeight: 100 },
+      ],
+    });
+    expect(result).toMatchObject({
+      stepIndex: 2,
+      weightPercent: 100,
+      checks: 5,
+      isLastStep: true,
+      expect: { id: 'step-3', weights: { [BASELINE]: 0, [CANDIDATE]: 100 } },
+    });
+  });
+
+  it('It should not send weights that are already set (a retry after success)', async () => {
+    givenDeployConfig([
+      { name: BASELINE, weight: 90 },
+      { name: CANDIDATE, weight: 10 },
+    ]);
+
+    const result = await shiftTraffic({ release: makeRelease(), progress: BEFORE_FIRST_STEP });
+
+    expect(sm).not.toHaveReceivedCommand(UpdateEndpointWeightsAndCapacitiesCommand);
+    expect(result).toMatchObject({ stepIndex: 0, action: `traffic already at 10 % for ${CANDIDATE}` });
+  });
+
+  it('It should recognise the weights as set when SageMaker normalised them', async () => {
+    givenDeployConfig([
+      { name: BASELINE, weight: 0.9 },
+      { name: CANDIDATE, weight: 0.1 },
+    ]);
+
+    await shiftTraffic({ release: makeRelease(), progress: BEFORE_FIRST_STEP });
+
+    expectNoMutation(sm);
+  });
+
+  it('It should not send weights again while SageMaker is applying the same weights', async () => {
+    givenDeployConfig(
+      [
+        { name: BASELINE, weight: 1, desiredWeight: 90 },
+        { name: CANDIDATE, weight: 0, desiredWeight: 10 },
+      ],
+      'Updating',
+    );
+
+    const result = await shiftTraffic({ release: makeRelease(), progress: BEFORE_FIRST_STEP });
+
+    expect(sm).not.toHaveReceivedCommand(UpdateEndpointWeightsAndCapacitiesCommand);
+    expect(result.expect.weights).toEqual({ [BASELINE]: 90, [CANDIDATE]: 10 });
+  });
+
+  it('It should raise EndpointNotInService while the endpoint is Updating toward other weights', async () => {
+    givenDeployConfig(JUST_DEPLOYED, 'Updating');
+
+    await expect(shiftTraffic({ release: makeRelease(), progress: BEFORE_FIRST_STEP })).rejects.toMatchObject({
+      name: 'EndpointNotInService',
+      message: `Endpoint ${ENDPOINT_NAME} is Updating; traffic is shifted once it is InService`,
+    });
+    expectNoMutation(sm);
+  });
+
+  it('It should raise EndpointChanged when the endpoint was deleted during the release', async () => {
+    sm.on(DescribeEndpointCommand).rejects(notFound('endpoint', ENDPOINT_NAME));
+
+    await expect(shiftTraffic({ release: makeRelease(), progress: BEFORE_FIRST_STEP })).rejects.toMatchObject({
+      name: 'EndpointChanged',
+      message: `Endpoint ${ENDPOINT_NAME} was deleted during the release`,
+    });
+    expectNoMutation(sm);
+  });
+
+  it('It should raise InvalidTaskInput when the release has no next step, before any SDK call', async () => {
+    await expect(shiftTraffic({ release: makeRelease(), progress: { stepIndex: 2 } })).rejects.toMatchObject({
+      name: 'InvalidTaskInput',
+      message: 'progress.stepIndex 2 has no next step (release has 3)',
+    });
+    expect(sm.calls()).toHaveLength(0);
+  });
+});
+
+describe('a release that created the endpoint', () => {
+  it('It should not touch the endpoint: the candidate already serves all traffic', async () => {
+    const result = await shiftTraffic({ release: makeNewEndpointRelease(), progress: BEFORE_FIRST_STEP });
+
+    expect(sm.calls()).toHaveLength(0);
+    expect(result).toEqual({
+      stepIndex: 0,
+      weightPercent: 10,
+      checks: 10,
+      checkIntervalSeconds: 60,
+      isLastStep: false,
+      expect: { id: 'step-1', endpointName: ENDPOINT_NAME, absent: false, configName: NAMES.deployConfigName, weights: { [CANDIDATE]: 100 } },
+      action: `endpoint ${ENDPOINT_NAME} was created with ${CANDIDATE} alone: it already serves 100 %`,
+    });
+  });
+});
+
+describe('the Lambda handler', () => {
+  it('It should shift traffic through the middy wrapper', async () => {
+    givenDeployConfig(JUST_DEPLOYED);
+
+    const result = await handler({ release: makeRelease(), progress: BEFORE_FIRST_STEP }, lambdaContext('smrm-shift-traffic'));
+
+    expect(result).toMatchObject({ stepIndex: 0, weightPercent: 10 });
+    expect(sm).toHaveReceivedCommandTimes(UpdateEndpointWeightsAndCapacitiesCommand, 1);
+  });
+});
