@@ -36,7 +36,7 @@ async function rehearse(options: { config: string; scenario?: string; target?: s
           expect: { status: 'SUCCEEDED' },
         },
       ]
-    : defaultRehearsals(config);
+    : defaultRehearsals(config, options.target);
   const rehearsal = Rehearsal.fromConfig(config);
   const results: RehearsalResult[] = [];
   let unexpected = 0;
@@ -77,7 +77,7 @@ program
   .description('Run the release state machine locally against simulated SageMaker and CloudWatch (no AWS account needed)')
   .option('-c, --config <file>', 'targets file', 'config/targets.json')
   .option('-s, --scenario <file>', 'scenario file (JSON); without it, the default rehearsals run')
-  .option('-t, --target <name>', 'target to rehearse (with --scenario)')
+  .option('-t, --target <name>', "target to rehearse (default: the scenario's target, or the first canary target)")
   .option('--json', 'print machine-readable results')
   .action(async (options: { config: string; scenario?: string; target?: string; json?: boolean }) => {
     try {

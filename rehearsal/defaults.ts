@@ -1,9 +1,10 @@
 /**
  * What `npm run rehearse` rehearses with no arguments: against the sample config, a
  * canary release that is promoted, then one whose alarm fires at the second step and
- * is rolled back. Each has the outcome it must have; a different one fails the run.
+ * is rolled back (at the only step, for an all-at-once target). Each has the outcome it must have; a different one fails the run.
  */
 import type { ReleaseManagerConfig } from '../lambdas/domain/config';
+import { planSteps } from '../lambdas/domain/policy';
 import type { ScenarioInput } from './scenario';
 
 export interface DefaultRehearsal {
@@ -11,24 +12,31 @@ export interface DefaultRehearsal {
   readonly expect: { status: 'SUCCEEDED' | 'FAILED'; error?: string };
 }
 
-export function defaultRehearsals(config: ReleaseManagerConfig): DefaultRehearsal[] {
-  const canary = config.targets.find((t) => t.strategy.type === 'canary') ?? config.targets[0]!;
-  const target = canary.name ?? canary.endpointName;
+/** `target` picks the target by name; by default the first canary target (or the first target). */
+export function defaultRehearsals(config: ReleaseManagerConfig, target?: string): DefaultRehearsal[] {
+  const named = target === undefined ? undefined : config.targets.find((t) => (t.name ?? t.endpointName) === target);
+  if (target !== undefined && !named) {
+    throw new Error(`Unknown target '${target}': expected one of ${config.targets.map((t) => t.name ?? t.endpointName).join(', ')}`);
+  }
+  const canary = named ?? config.targets.find((t) => t.strategy.type === 'canary') ?? config.targets[0]!;
+  const chosen = canary.name ?? canary.endpointName;
   const alarm = canary.alarms[0];
   const rehearsals: DefaultRehearsal[] = [
     {
-      scenario: { name: 'canary-promoted', description: `A healthy ${canary.strategy.type} release on ${target} is promoted`, target },
+      scenario: { name: 'promoted', description: `A healthy ${canary.strategy.type} release on ${chosen} is promoted`, target: chosen },
       expect: { status: 'SUCCEEDED' },
     },
   ];
+  // The second step, or the only one for an all-at-once target.
+  const step = Math.min(2, planSteps(canary).length);
   if (alarm) {
     rehearsals.push({
       scenario: {
-        name: 'alarm-at-step-2-rolled-back',
-        description: `Alarm ${alarm} fires at the second step of a release on ${target}: rolled back to the baseline`,
-        target,
+        name: `alarm-at-step-${step}-rolled-back`,
+        description: `Alarm ${alarm} fires at step ${step} of a release on ${chosen}: rolled back to the baseline`,
+        target: chosen,
         candidate: { version: 3 },
-        faults: [{ type: 'alarm', alarm, state: 'ALARM', atStep: 2, reason: 'Rehearsal: 5XX errors above threshold' }],
+        faults: [{ type: 'alarm', alarm, state: 'ALARM', atStep: step, reason: 'Rehearsal: 5XX errors above threshold' }],
       },
       expect: { status: 'FAILED', error: 'ReleaseRolledBack' },
     });

@@ -160,7 +160,7 @@ export class Rehearsal {
         overrides[name] = async (waitInput) => {
           const seconds = Seconds ?? Number(readPath(waitInput, SecondsPath ?? '$'));
           clock.advanceSeconds(seconds);
-          record({ state: name, kind: 'wait', detail: `waited ${seconds} s` });
+          record({ state: name, kind: 'wait', detail: `waited ${seconds} s`, output: { seconds } });
           return waitInput;
         };
       }

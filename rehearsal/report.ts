@@ -38,11 +38,17 @@ export function formatTimeline(timeline: readonly TimelineEntry[]): string[] {
     if (isQuiet(entry)) {
       folded++;
       if (entry.kind !== 'wait') polls++;
-      foldedSince ??= entry.at;
+      // A wait is recorded when it ends; the folded span starts when it began.
+      foldedSince ??= entry.at - (entry.kind === 'wait' ? ((entry.output as { seconds?: number } | undefined)?.seconds ?? 0) : 0);
       continue;
     }
+    const span = foldedSince === undefined ? 0 : entry.at - foldedSince;
     const waited =
-      folded > 0 && foldedSince !== undefined ? ` [after ${formatDuration(entry.at - foldedSince)}: ${polls} uneventful poll${polls === 1 ? '' : 's'}]` : '';
+      polls > 0
+        ? ` [after ${formatDuration(span)}: ${polls} uneventful poll${polls === 1 ? '' : 's'}]`
+        : span > 0
+          ? ` [after waiting ${formatDuration(span)}]`
+          : '';
     polls = 0;
     folded = 0;
     foldedSince = undefined;
