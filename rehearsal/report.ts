@@ -31,12 +31,10 @@ function isQuiet(entry: TimelineEntry): boolean {
 
 export function formatTimeline(timeline: readonly TimelineEntry[]): string[] {
   const lines: string[] = [];
-  let folded = 0;
   let polls = 0;
   let foldedSince: number | undefined;
   for (const entry of timeline) {
     if (isQuiet(entry)) {
-      folded++;
       if (entry.kind !== 'wait') polls++;
       // A wait is recorded when it ends; the folded span starts when it began.
       foldedSince ??= entry.at - (entry.kind === 'wait' ? ((entry.output as { seconds?: number } | undefined)?.seconds ?? 0) : 0);
@@ -50,7 +48,6 @@ export function formatTimeline(timeline: readonly TimelineEntry[]): string[] {
           ? ` [after waiting ${formatDuration(span)}]`
           : '';
     polls = 0;
-    folded = 0;
     foldedSince = undefined;
     const marker = entry.kind === 'error' ? '!' : entry.kind === 'retry' ? '~' : entry.kind === 'end' ? '=' : ' ';
     lines.push(`${marker} ${formatDuration(entry.at)}  ${entry.state.padEnd(48)} ${formatWeights(entry.weights).padEnd(34)} ${entry.detail}${waited}`);
