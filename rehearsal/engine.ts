@@ -15,6 +15,7 @@ import type * as PlanModule from '../lambdas/handlers/plan-release';
 import type { HandlerName } from '../lib/release-functions';
 import { VirtualClock } from './clock';
 import { synthesizeWorkflow, REHEARSAL_ACCOUNT, REHEARSAL_REGION, type AslDefinition, type AslState } from './definition';
+import { sharesOf } from './report';
 import { parseScenario, type Scenario, type ScenarioInput } from './scenario';
 import { startSimulators, type RunningSimulators } from './simulator';
 import type { EndpointSnapshot } from './simulator/sagemaker';
@@ -137,7 +138,7 @@ export class Rehearsal {
     const timeline: TimelineEntry[] = [];
     const record = (entry: Omit<TimelineEntry, 'at' | 'weights'>) => {
       const snapshot = sims.sagemaker.endpoint(target.endpointName);
-      const full: TimelineEntry = { at: (clock.now() - startedAt) / 1000, weights: shares(snapshot), ...entry };
+      const full: TimelineEntry = { at: (clock.now() - startedAt) / 1000, weights: snapshot && sharesOf(snapshot.variants), ...entry };
       timeline.push(full);
       options.onEntry?.(full);
     };
@@ -344,12 +345,6 @@ export class Rehearsal {
     counts.set(name, attempts);
     return Math.round(Math.min(delay, retrier.MaxDelaySeconds ?? Infinity));
   }
-}
-
-function shares(snapshot: EndpointSnapshot | undefined): Record<string, number> | undefined {
-  if (!snapshot) return undefined;
-  const total = snapshot.variants.reduce((sum, v) => sum + v.currentWeight, 0);
-  return Object.fromEntries(snapshot.variants.map((v) => [v.variantName, total > 0 ? Math.round((v.currentWeight / total) * 1000) / 10 : 0]));
 }
 
 /** Reads a simple `$.a.b.c` path, the only form the workflow uses for wait times. */

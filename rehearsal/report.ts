@@ -66,7 +66,8 @@ export function formatResult(result: RehearsalResult): string {
   return lines.join('\n');
 }
 
-function sharesOf(variants: ReadonlyArray<{ variantName: string; currentWeight: number }>): Record<string, number> {
+/** Each variant's share of traffic in percent, one decimal, from the simulator's CurrentWeights. */
+export function sharesOf(variants: ReadonlyArray<{ variantName: string; currentWeight: number }>): Record<string, number> {
   const total = variants.reduce((sum, v) => sum + v.currentWeight, 0);
   return Object.fromEntries(variants.map((v) => [v.variantName, total > 0 ? Math.round((v.currentWeight / total) * 1000) / 10 : 0]));
 }
