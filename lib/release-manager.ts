@@ -28,6 +28,8 @@ export interface ReleaseManagerProps {
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
+const MAX_EXECUTION_SECONDS = 365 * 24 * 3600;
+
 /** Resources per IAM statement (see grantPermissions). */
 const RESOURCES_PER_STATEMENT = 10;
 
@@ -50,7 +52,8 @@ export class ReleaseManager extends Construct {
     const worstCase = Math.max(...this.config.targets.map(worstCaseReleaseSeconds));
     this.workflow = new ReleaseWorkflow(this, 'Workflow', {
       functions: this.functions,
-      executionTimeout: Duration.seconds(worstCase + EXECUTION_TIMEOUT_MARGIN_SECONDS),
+      // Step Functions Standard executions may run for one year at most.
+      executionTimeout: Duration.seconds(Math.min(worstCase + EXECUTION_TIMEOUT_MARGIN_SECONDS, MAX_EXECUTION_SECONDS)),
       ...logs,
     });
     this.stateMachine = this.workflow.stateMachine;
@@ -63,9 +66,14 @@ export class ReleaseManager extends Construct {
 
   private grantPermissions(): void {
     const stack = Stack.of(this);
-    // SageMaker lower-cases resource names in ARNs.
+    // SageMaker lower-cases endpoint, endpoint config and model names in ARNs; model package ARNs keep the group's case.
     const arn = (resource: string, name: string) =>
-      stack.formatArn({ service: 'sagemaker', resource, resourceName: name.toLowerCase(), arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+      stack.formatArn({
+        service: 'sagemaker',
+        resource,
+        resourceName: resource === 'model-package' ? name : name.toLowerCase(),
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
     const targets = this.config.targets;
     const endpoints = targets.map((t) => arn('endpoint', t.endpointName));
     const releaseModels = targets.map((t) => arn('model', `${resourcePrefix(t.endpointName)}-v*`));
@@ -133,6 +141,7 @@ export class ReleaseManager extends Construct {
     grant('evaluate-alarms', ['cloudwatch:DescribeAlarms'], alarms);
     grant('promote-candidate', ['sagemaker:DescribeEndpointConfig', 'sagemaker:CreateEndpointConfig', 'sagemaker:AddTags'], releaseConfigs, WHY_RELEASE_NAMES);
     grant('promote-candidate', ['sagemaker:UpdateEndpoint'], [...endpoints, ...releaseConfigs], WHY_RELEASE_NAMES);
+    grant('create-candidate', ['sagemaker:DeleteEndpointConfig'], releaseConfigs, WHY_RELEASE_NAMES);
     grant('finish-promotion', ['sagemaker:DeleteEndpointConfig'], releaseConfigs, WHY_RELEASE_NAMES);
     grant('roll-back', ['sagemaker:UpdateEndpointWeightsAndCapacities', 'sagemaker:DeleteEndpoint'], endpoints);
     grant('roll-back', ['sagemaker:UpdateEndpoint'], [...endpoints, anyConfig], WHY_BASELINE_CONFIG);

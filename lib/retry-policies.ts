@@ -53,4 +53,12 @@ export const RETRY_ROLLBACK_LAMBDA_SERVICE: RetryProps = { ...RETRY_LAMBDA_SERVI
 export const RETRY_ROLLBACK_TRANSIENT: RetryProps = { ...RETRY_TRANSIENT, maxAttempts: 10, maxDelay: Duration.seconds(60) };
 
 export const FORWARD_RETRIES: readonly RetryProps[] = [RETRY_LAMBDA_SERVICE, RETRY_THROTTLING, RETRY_TRANSIENT];
-export const ROLLBACK_RETRIES: readonly RetryProps[] = [RETRY_ROLLBACK_LAMBDA_SERVICE, RETRY_ROLLBACK_THROTTLING, RETRY_ROLLBACK_TRANSIENT];
+/** Another change started between the rollback's read and its write: 30+45+68+101+152+228+300x4 = 1824 s. */
+export const RETRY_ROLLBACK_ENDPOINT_BUSY: RetryProps = { ...RETRY_ENDPOINT_BUSY, maxAttempts: 10, maxDelay: Duration.seconds(300) };
+
+export const ROLLBACK_RETRIES: readonly RetryProps[] = [
+  RETRY_ROLLBACK_ENDPOINT_BUSY,
+  RETRY_ROLLBACK_LAMBDA_SERVICE,
+  RETRY_ROLLBACK_THROTTLING,
+  RETRY_ROLLBACK_TRANSIENT,
+];

@@ -25,7 +25,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-sagemaker';
 import type { ObservedEndpoint } from '../contracts';
-import { ResourceConflictError } from '../domain/errors';
+import { EndpointNotInServiceError, ResourceConflictError } from '../domain/errors';
 import { sagemaker } from './clients';
 
 /** SageMaker reports missing resources as ValidationException with these phrases. */
@@ -37,6 +37,24 @@ export function isNotFound(error: unknown): boolean {
 function isAlreadyExists(error: unknown): boolean {
   const e = error as { name?: string; message?: string };
   return e?.name === 'ValidationException' && /already exist/i.test(e.message ?? '');
+}
+
+/** SageMaker's "Cannot update in-progress endpoint": another change started between our read and our write. */
+function isInProgress(error: unknown): boolean {
+  const e = error as { name?: string; message?: string };
+  return e?.name === 'ValidationException' && /in-progress endpoint/i.test(e.message ?? '');
+}
+
+/** Runs a mutation; an in-progress rejection becomes EndpointNotInService, which the workflow retries. */
+async function mutate(endpointName: string, call: () => Promise<unknown>): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    if (isInProgress(error)) {
+      throw new EndpointNotInServiceError(`Endpoint ${endpointName} started another change first: ${(error as Error).message}`);
+    }
+    throw error;
+  }
 }
 
 async function orUndefined<T>(call: Promise<T>): Promise<T | undefined> {
@@ -120,15 +138,17 @@ export async function createEndpoint(endpointName: string, configName: string, t
 }
 
 export async function updateEndpoint(endpointName: string, configName: string): Promise<void> {
-  await sagemaker.send(new UpdateEndpointCommand({ EndpointName: endpointName, EndpointConfigName: configName }));
+  await mutate(endpointName, () => sagemaker.send(new UpdateEndpointCommand({ EndpointName: endpointName, EndpointConfigName: configName })));
 }
 
 export async function updateWeights(endpointName: string, weights: Record<string, number>): Promise<void> {
-  await sagemaker.send(
-    new UpdateEndpointWeightsAndCapacitiesCommand({
-      EndpointName: endpointName,
-      DesiredWeightsAndCapacities: Object.entries(weights).map(([VariantName, DesiredWeight]) => ({ VariantName, DesiredWeight })),
-    }),
+  await mutate(endpointName, () =>
+    sagemaker.send(
+      new UpdateEndpointWeightsAndCapacitiesCommand({
+        EndpointName: endpointName,
+        DesiredWeightsAndCapacities: Object.entries(weights).map(([VariantName, DesiredWeight]) => ({ VariantName, DesiredWeight })),
+      }),
+    ),
   );
 }
 

@@ -6,8 +6,8 @@
  */
 import type { ProductionVariant } from '@aws-sdk/client-sagemaker';
 import { ReleaseTaskInputSchema, type Release } from '../contracts';
-import { describeEndpoint, describeEndpointConfig, ensureEndpointConfig, ensureModel } from '../aws/sagemaker';
-import { EndpointChangedError } from '../domain/errors';
+import { deleteEndpointConfig, describeEndpoint, describeEndpointConfig, ensureEndpointConfig, ensureModel } from '../aws/sagemaker';
+import { EndpointChangedError, ResourceConflictError } from '../domain/errors';
 import { lambdaHandler, logger, parseTaskInput, releaseTags } from './common';
 
 export function candidateVariant(release: Release, weight: number, instanceCount = release.candidate.instanceCount): ProductionVariant {
@@ -58,12 +58,20 @@ export async function createCandidate(event: unknown): Promise<{ action: string 
     variants = [candidateVariant(release, 1)];
   }
 
-  const config = await ensureEndpointConfig({
-    EndpointConfigName: release.candidate.deployConfigName,
-    ProductionVariants: variants,
-    ...(carried as object),
-    Tags: tags,
-  });
+  const request = { EndpointConfigName: release.candidate.deployConfigName, ProductionVariants: variants, ...(carried as object), Tags: tags };
+  let config: string;
+  try {
+    config = await ensureEndpointConfig(request);
+  } catch (error) {
+    // A deploy config left by an earlier attempt of this release that stopped (the name is
+    // this release's own) is stale once the baseline changed: replace it unless it is in use.
+    if (!(error instanceof ResourceConflictError)) throw error;
+    const endpoint = await describeEndpoint(release.endpointName);
+    const inUse = [endpoint?.EndpointConfigName, endpoint?.PendingDeploymentSummary?.EndpointConfigName].includes(release.candidate.deployConfigName);
+    if (inUse) throw error;
+    await deleteEndpointConfig(release.candidate.deployConfigName);
+    config = `${await ensureEndpointConfig(request)} (replacing a stale one)`;
+  }
   const action = `model ${release.candidate.modelName} ${model}, endpoint config ${release.candidate.deployConfigName} ${config}`;
   logger.info('Candidate prepared', { releaseId: release.releaseId, action });
   return { action };

@@ -121,6 +121,15 @@ export function makePlanRelease(config: ReleaseManagerConfig): (event: unknown) 
         `Endpoint ${target.endpointName} runs config ${configName}, which cannot be read or has no variant ${live.VariantName}; nothing was changed`,
       );
     }
+    const unsupported = [
+      liveConfig.AsyncInferenceConfig ? 'asynchronous inference' : undefined,
+      liveConfig.ShadowProductionVariants?.length ? 'shadow variants' : undefined,
+    ].filter(Boolean);
+    if (unsupported.length > 0) {
+      throw new UnsupportedEndpointStateError(
+        `Endpoint ${target.endpointName} runs config ${configName} with ${unsupported.join(' and ')}, which releases do not carry over; nothing was changed`,
+      );
+    }
     if (modelPackageOf(await describeModel(liveModelName)) === request.modelPackageArn) {
       return {
         decision: 'nothing-to-do',

@@ -33,52 +33,84 @@ export async function rollBack(event: unknown): Promise<RollbackStepOutput> {
   const reason = previous.reason ?? describeFailure(failure);
   const observed = observe(await describeEndpoint(release.endpointName));
   const base = { attempt, reason, observed: observed ?? null };
+  const step = nextRollbackStep(release, observed);
+  if (step.kind === 'done') {
+    const cleanup = await deleteCandidateResources(release);
+    logger.info('Rolled back', { releaseId: release.releaseId, reason, cleanup });
+    return { ...base, done: true, action: `${step.action}; ${cleanup}` };
+  }
+  // Checked after the read-back, so a baseline restored on the last poll still counts as done.
   const limit = release.endpointWait.maxPolls * ROLLBACK_CHANGES;
   if (attempt > limit) {
     throw new RollbackFailedError(
       `Rollback of ${release.releaseId} on ${release.endpointName} did not complete after ${attempt - 1} attempts. Endpoint: ${describeObserved(observed)}. Release failed because: ${reason}`,
     );
   }
-  const next = await nextRollbackAction(release, observed);
-  if (next.done) {
-    const cleanup = await deleteCandidateResources(release);
-    logger.info('Rolled back', { releaseId: release.releaseId, reason, cleanup });
-    return { ...base, done: true, action: `${next.action}; ${cleanup}` };
+  switch (step.kind) {
+    case 'delete-endpoint':
+      await deleteEndpoint(release.endpointName);
+      break;
+    case 'restore-weights':
+      await updateWeights(release.endpointName, step.weights);
+      break;
+    case 'restore-config':
+      await updateEndpoint(release.endpointName, step.configName);
+      break;
+    case 'wait':
+      break;
   }
-  return { ...base, done: false, action: next.action };
+  return { ...base, done: false, action: step.action };
 }
 
-async function nextRollbackAction(release: Release, observed: ObservedEndpoint | undefined): Promise<{ done: boolean; action: string }> {
+export type RollbackStep =
+  | { kind: 'done' | 'wait' | 'delete-endpoint'; action: string }
+  | { kind: 'restore-weights'; action: string; weights: Record<string, number> }
+  | { kind: 'restore-config'; action: string; configName: string };
+
+/** Decides the next rollback step from the endpoint as read; throws RollbackFailed when the baseline cannot be restored. */
+export function nextRollbackStep(release: Release, observed: ObservedEndpoint | undefined): RollbackStep {
   const { endpointName, baseline, candidate } = release;
+  const ours = [candidate.deployConfigName, candidate.promotedConfigName];
   if (!baseline) {
     // The release created the endpoint: rolling back means it must not exist.
-    if (!observed) return { done: true, action: `endpoint ${endpointName} does not exist` };
+    if (!observed) return { kind: 'done', action: `endpoint ${endpointName} does not exist` };
     if (observed.configName !== candidate.deployConfigName) {
       // Someone else created the endpoint after the plan: it is not this release's to delete.
-      return { done: true, action: `endpoint ${endpointName} runs config ${observed.configName}, which this release did not create: left alone` };
+      return { kind: 'done', action: `endpoint ${endpointName} runs config ${observed.configName}, which this release did not create: left alone` };
     }
-    if (SETTLING_STATUSES.has(observed.status)) return { done: false, action: `waiting: endpoint is ${observed.status}` };
-    await deleteEndpoint(endpointName);
-    return { done: false, action: `deleting endpoint ${endpointName} (${observed.status}), which the release created` };
+    if (SETTLING_STATUSES.has(observed.status)) return { kind: 'wait', action: `waiting: endpoint is ${observed.status}` };
+    return { kind: 'delete-endpoint', action: `deleting endpoint ${endpointName} (${observed.status}), which the release created` };
   }
   if (!observed) {
     throw new RollbackFailedError(`Endpoint ${endpointName} no longer exists; the baseline ${baseline.variantName} cannot be restored`);
   }
-  if (SETTLING_STATUSES.has(observed.status)) return { done: false, action: `waiting: endpoint is ${observed.status}` };
+  if (SETTLING_STATUSES.has(observed.status)) return { kind: 'wait', action: `waiting: endpoint is ${observed.status}` };
   if (observed.status !== 'InService') {
     throw new RollbackFailedError(`Endpoint ${endpointName} is ${describeObserved(observed)}; the release manager cannot restore the baseline from this state`);
   }
   const names = observed.variants.map((v) => v.name);
   if (observed.configName === baseline.configName && names.length === 1 && names[0] === baseline.variantName) {
-    return { done: true, action: `endpoint runs the baseline config ${baseline.configName} with ${baseline.variantName} alone` };
+    return { kind: 'done', action: `endpoint runs the baseline config ${baseline.configName} with ${baseline.variantName} alone` };
+  }
+  if (observed.configName === undefined || ![baseline.configName, ...ours].includes(observed.configName)) {
+    // Neither the baseline nor this release: someone else changed the endpoint, and restoring would undo their change.
+    throw new RollbackFailedError(
+      `Endpoint ${endpointName} runs config ${observed.configName}, which is neither the baseline ${baseline.configName} nor this release's; it was changed by someone else and is left as it is (${describeObserved(observed)})`,
+    );
   }
   const shares = trafficShares(observed.variants);
   if (names.includes(baseline.variantName) && names.includes(candidate.variantName) && (shares[baseline.variantName] ?? 0) < 100) {
-    await updateWeights(endpointName, { [baseline.variantName]: baseline.weight > 0 ? baseline.weight : 1, [candidate.variantName]: 0 });
-    return { done: false, action: `shifting all traffic back to ${baseline.variantName}` };
+    return {
+      kind: 'restore-weights',
+      action: `shifting all traffic back to ${baseline.variantName}`,
+      weights: { [baseline.variantName]: baseline.weight > 0 ? baseline.weight : 1, [candidate.variantName]: 0 },
+    };
   }
-  await updateEndpoint(endpointName, baseline.configName);
-  return { done: false, action: `removing ${candidate.variantName}: endpoint moves back to ${baseline.configName}` };
+  return {
+    kind: 'restore-config',
+    action: `removing ${candidate.variantName}: endpoint moves back to ${baseline.configName}`,
+    configName: baseline.configName,
+  };
 }
 
 async function deleteCandidateResources(release: Release): Promise<string> {

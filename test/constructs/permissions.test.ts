@@ -87,8 +87,15 @@ describe('ReleaseManager permissions', () => {
     const update = allowing(mixedCase.statements, 'sagemaker:UpdateEndpointWeightsAndCapacities');
     const granted = unique(update.flatMap((s) => ofType(s.resources, 'endpoint/')));
     expect(granted).toEqual(unique(mixedCase.endpointNames.map((name) => sagemakerArn('endpoint', name.toLowerCase()))));
-    const everyArn = mixedCase.statements.flatMap((s) => s.resources).filter((r) => r.includes(':sagemaker:'));
+    // Model package ARNs keep the group's case, as SageMaker reports them.
+    const everyArn = mixedCase.statements.flatMap((s) => s.resources).filter((r) => r.includes(':sagemaker:') && !r.includes(':model-package/'));
     expect(everyArn.filter((r) => r !== r.toLowerCase().replace('<aws::partition>', '<AWS::Partition>'))).toEqual([]);
+  });
+
+  it("It should keep the group's case in model package ARNs, as SageMaker does", () => {
+    const cased = synthesize({ targets: [{ ...committedConfig().targets[0]!, modelPackageGroupName: 'FraudScoringModels' }] });
+    const describe = allowing(policyStatements(cased.template), 'sagemaker:DescribeModelPackage');
+    expect(unique(describe.flatMap((s) => ofType(s.resources, 'model-package/')))).toEqual([sagemakerArn('model-package', 'FraudScoringModels/*')]);
   });
 
   it('It should create models only under the release prefix of the configured endpoints', () => {
@@ -114,7 +121,7 @@ describe('ReleaseManager permissions', () => {
     const releaseConfigs = unique(config.targets.map((t) => sagemakerArn('endpoint-config', `${t.endpointName.toLowerCase()}-v*`)));
     expect(handlersAllowed('sagemaker:DeleteModel')).toEqual(['roll-back']);
     for (const s of allowing(statements, 'sagemaker:DeleteModel')) expect(unique(ofType(s.resources, 'model/'))).toEqual(releaseModels);
-    expect(handlersAllowed('sagemaker:DeleteEndpointConfig')).toEqual(['finish-promotion', 'roll-back']);
+    expect(handlersAllowed('sagemaker:DeleteEndpointConfig')).toEqual(['create-candidate', 'finish-promotion', 'roll-back']);
     for (const s of allowing(statements, 'sagemaker:DeleteEndpointConfig')) expect(unique(ofType(s.resources, 'endpoint-config/'))).toEqual(releaseConfigs);
   });
 });

@@ -6,6 +6,7 @@
 import {
   CreateEndpointConfigCommand,
   CreateModelCommand,
+  DeleteEndpointConfigCommand,
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
   DescribeModelCommand,
@@ -259,8 +260,29 @@ describe('retries', () => {
     expect(result.action).toBe(`model ${NAMES.modelName} existed, endpoint config ${NAMES.deployConfigName} existed`);
   });
 
-  it('It should raise ResourceConflict when the existing deploy config has other variants', async () => {
+  it('It should replace a stale deploy config of its own name that the endpoint does not use', async () => {
     givenBaselineEndpoint();
+    // An earlier attempt of this release stopped after writing the config; the baseline has changed since.
+    sm.on(CreateEndpointConfigCommand)
+      .rejectsOnce(alreadyExists('endpoint-config', NAMES.deployConfigName))
+      .resolves({ EndpointConfigArn: sagemakerArn('endpoint-config', NAMES.deployConfigName) });
+    sm.on(DescribeEndpointConfigCommand, { EndpointConfigName: NAMES.deployConfigName }).resolves(
+      config(NAMES.deployConfigName, [DEPLOY_VARIANTS[0]!, { ...CANDIDATE_SPEC, InstanceType: 'ml.m5.xlarge' }]),
+    );
+    sm.on(DeleteEndpointConfigCommand).resolves({});
+
+    const result = await createCandidate({ release: makeRelease() });
+
+    expect(sm).toHaveReceivedCommandWith(DeleteEndpointConfigCommand, { EndpointConfigName: NAMES.deployConfigName });
+    expect(sm).toHaveReceivedCommandTimes(CreateEndpointConfigCommand, 2);
+    expect(result.action).toMatch(/endpoint config .*-d created \(replacing a stale one\)/);
+  });
+
+  it('It should raise ResourceConflict, deleting nothing, when the endpoint uses the conflicting deploy config', async () => {
+    givenBaselineEndpoint();
+    sm.on(DescribeEndpointCommand).resolves(
+      endpointState({ configName: NAMES.deployConfigName, variants: [{ name: HAND_MADE_BASELINE.variantName, weight: 1, instances: 3 }] }),
+    );
     sm.on(CreateEndpointConfigCommand).rejects(alreadyExists('endpoint-config', NAMES.deployConfigName));
     sm.on(DescribeEndpointConfigCommand, { EndpointConfigName: NAMES.deployConfigName }).resolves(
       config(NAMES.deployConfigName, [DEPLOY_VARIANTS[0]!, { ...CANDIDATE_SPEC, InstanceType: 'ml.m5.xlarge' }]),
@@ -270,6 +292,7 @@ describe('retries', () => {
       name: 'ResourceConflict',
       message: expect.stringContaining(`endpoint config ${NAMES.deployConfigName} already exists with other variants`),
     });
+    expect(sm).not.toHaveReceivedCommand(DeleteEndpointConfigCommand);
   });
 
   it('It should pass on SageMaker errors other than already-exists', async () => {

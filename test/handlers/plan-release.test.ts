@@ -315,6 +315,26 @@ describe('an endpoint the release manager will not touch', () => {
     expectNoMutation(sm);
   });
 
+  it.each([
+    ['asynchronous inference', { AsyncInferenceConfig: { OutputConfig: { S3OutputPath: 's3://bucket/out' } } }],
+    [
+      'shadow variants',
+      { ShadowProductionVariants: [{ VariantName: 'shadow', ModelName: 'm', InstanceType: 'ml.m5.large' as const, InitialInstanceCount: 1 }] },
+    ],
+  ])('It should refuse an endpoint config with %s, which a release would drop', async (what, extra) => {
+    givenLiveEndpoint();
+    sm.on(DescribeEndpointConfigCommand).resolves({
+      ...endpointConfig(HAND_MADE_BASELINE.configName, [{ variantName: HAND_MADE_BASELINE.variantName, modelName: HAND_MADE_BASELINE.modelName }]),
+      ...extra,
+    });
+
+    await expect(planRelease({ input: approvedEvent(), attempts: 0 })).rejects.toMatchObject({
+      name: 'UnsupportedEndpointState',
+      message: expect.stringContaining(`with ${what}, which releases do not carry over; nothing was changed`),
+    });
+    expectNoMutation(sm);
+  });
+
   it('It should refuse an endpoint whose config cannot be read', async () => {
     givenLiveEndpoint();
     sm.on(DescribeEndpointConfigCommand).rejects(notFound('endpoint-config', HAND_MADE_BASELINE.configName));

@@ -265,6 +265,25 @@ describe('a rollback that cannot be completed', () => {
     expectNoMutation(sm);
   });
 
+  it('It should count a baseline read back on the attempt past the limit as done, not failed', async () => {
+    sm.on(DescribeEndpointCommand).resolves(baselineAlone());
+    givenMutationsSucceed();
+
+    const result = await rollBack(input(makeRelease(), { attempt: 12 }));
+
+    expect(result).toMatchObject({ attempt: 13, done: true });
+  });
+
+  it('It should leave alone an endpoint someone moved to a config that is neither the baseline nor the release', async () => {
+    sm.on(DescribeEndpointCommand).resolves(endpointState({ configName: 'operator-hotfix', variants: [{ name: BASELINE, weight: 1 }] }));
+
+    await expect(rollBack(input())).rejects.toMatchObject({
+      name: 'RollbackFailed',
+      message: expect.stringMatching(/runs config operator-hotfix, which is neither the baseline .* nor this release's; it was changed by someone else/),
+    });
+    expectNoMutation(sm);
+  });
+
   it('It should still act on the last attempt the limit allows', async () => {
     sm.on(DescribeEndpointCommand).resolves(halfway());
 

@@ -10,7 +10,7 @@ import type { Progress } from '../../lambdas/contracts';
 import { handler, shiftTraffic } from '../../lambdas/handlers/shift-traffic';
 import { ENDPOINT_NAME, HAND_MADE_BASELINE, NAMES, makeNewEndpointRelease, makeRelease } from './fixtures';
 import { lambdaContext } from './helpers/lambda-context';
-import { endpointState, expectNoMutation, mutations, notFound, type VariantState } from './helpers/sagemaker';
+import { endpointState, expectNoMutation, mutations, notFound, validationException, type VariantState } from './helpers/sagemaker';
 
 const sm = mockClient(SageMakerClient);
 
@@ -135,6 +135,19 @@ describe('a release next to a baseline', () => {
       message: `Endpoint ${ENDPOINT_NAME} is Updating; traffic is shifted once it is InService`,
     });
     expectNoMutation(sm);
+  });
+
+  it('It should turn "Cannot update in-progress endpoint" into EndpointNotInService, which the workflow retries', async () => {
+    givenDeployConfig(JUST_DEPLOYED);
+    // Something else (autoscaling, an operator) started a change between the read and the write.
+    sm.on(UpdateEndpointWeightsAndCapacitiesCommand).rejects(
+      validationException(`Cannot update in-progress endpoint "arn:aws:sagemaker:eu-west-1:123456789012:endpoint/${ENDPOINT_NAME}".`),
+    );
+
+    await expect(shiftTraffic({ release: makeRelease(), progress: BEFORE_FIRST_STEP })).rejects.toMatchObject({
+      name: 'EndpointNotInService',
+      message: expect.stringMatching(/started another change first: Cannot update in-progress endpoint/),
+    });
   });
 
   it('It should raise EndpointChanged when the endpoint was deleted during the release', async () => {
