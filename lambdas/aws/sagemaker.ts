@@ -83,6 +83,19 @@ export function modelPackageOf(model: DescribeModelOutput | undefined): string |
   return model?.PrimaryContainer?.ModelPackageName ?? model?.Containers?.find((c) => c.ModelPackageName)?.ModelPackageName;
 }
 
+/** Does the endpoint run this config, or is an UpdateEndpoint to it in progress? */
+export function runsOrDeploys(endpoint: DescribeEndpointOutput | undefined, configName: string): boolean {
+  return endpoint?.EndpointConfigName === configName || endpoint?.PendingDeploymentSummary?.EndpointConfigName === configName;
+}
+
+/** Config-level settings a release's configs keep from the config they replace. */
+export function carriedConfigSettings(config: DescribeEndpointConfigOutput | undefined): Pick<CreateEndpointConfigInput, 'DataCaptureConfig' | 'KmsKeyId'> {
+  return {
+    ...(config?.DataCaptureConfig ? { DataCaptureConfig: config.DataCaptureConfig } : {}),
+    ...(config?.KmsKeyId ? { KmsKeyId: config.KmsKeyId } : {}),
+  };
+}
+
 export function observe(endpoint: DescribeEndpointOutput | undefined): ObservedEndpoint | undefined {
   if (!endpoint) return undefined;
   return {

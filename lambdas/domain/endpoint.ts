@@ -16,6 +16,21 @@ export function trafficShares(variants: ObservedEndpoint['variants'], which: 'cu
   return Object.fromEntries(variants.map((v) => [v.name, total > 0 ? ((v[which] ?? 0) / total) * 100 : 0]));
 }
 
+/** Do the variants carry exactly these shares (percent)? Same variant set, each share within rounding. */
+export function sharesMatch(
+  variants: ObservedEndpoint['variants'],
+  weights: Record<string, number>,
+  which: 'currentWeight' | 'desiredWeight' = 'currentWeight',
+): boolean {
+  const shares = trafficShares(variants, which);
+  const expectedNames = Object.keys(weights).sort();
+  const observedNames = Object.keys(shares).sort();
+  return (
+    expectedNames.length === observedNames.length &&
+    expectedNames.every((n, i) => n === observedNames[i] && Math.abs((shares[n] ?? 0) - (weights[n] ?? 0)) <= WEIGHT_TOLERANCE_PERCENT)
+  );
+}
+
 export function describeObserved(observed: ObservedEndpoint | undefined): string {
   if (!observed) return 'endpoint does not exist';
   const shares = trafficShares(observed.variants);
@@ -69,16 +84,13 @@ function compare(expect: EndpointExpectation, observed: ObservedEndpoint | undef
       reason: `endpoint ${expect.endpointName} is InService with config ${observed.configName}, not ${expect.configName}: SageMaker reverted the update (${describeObserved(observed)})`,
     };
   }
-  if (expect.weights) {
-    const shares = trafficShares(observed.variants);
-    const expectedNames = Object.keys(expect.weights).sort();
-    const observedNames = Object.keys(shares).sort();
-    const sameVariants = expectedNames.length === observedNames.length && expectedNames.every((n, i) => n === observedNames[i]);
-    const sameWeights = sameVariants && expectedNames.every((n) => Math.abs((shares[n] ?? 0) - (expect.weights![n] ?? 0)) <= WEIGHT_TOLERANCE_PERCENT);
-    if (!sameWeights) {
-      const wanted = expectedNames.map((n) => `${n}=${formatPercent(expect.weights![n]!)}`).join(', ');
-      return { outcome: 'failed', reason: `endpoint ${expect.endpointName} is InService but traffic is not ${wanted} (${describeObserved(observed)})` };
-    }
+  const weights = expect.weights;
+  if (weights && !sharesMatch(observed.variants, weights)) {
+    const wanted = Object.keys(weights)
+      .sort()
+      .map((n) => `${n}=${formatPercent(weights[n]!)}`)
+      .join(', ');
+    return { outcome: 'failed', reason: `endpoint ${expect.endpointName} is InService but traffic is not ${wanted} (${describeObserved(observed)})` };
   }
   return { outcome: 'as-expected', reason: `endpoint ${expect.endpointName} is InService as expected (${describeObserved(observed)})` };
 }

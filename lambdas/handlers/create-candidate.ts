@@ -6,7 +6,15 @@
  */
 import type { ProductionVariant } from '@aws-sdk/client-sagemaker';
 import { ReleaseTaskInputSchema, type Release } from '../contracts';
-import { deleteEndpointConfig, describeEndpoint, describeEndpointConfig, ensureEndpointConfig, ensureModel } from '../aws/sagemaker';
+import {
+  carriedConfigSettings,
+  deleteEndpointConfig,
+  describeEndpoint,
+  describeEndpointConfig,
+  ensureEndpointConfig,
+  ensureModel,
+  runsOrDeploys,
+} from '../aws/sagemaker';
 import { EndpointChangedError, ResourceConflictError } from '../domain/errors';
 import { lambdaHandler, logger, parseTaskInput, releaseTags } from './common';
 
@@ -34,7 +42,7 @@ export async function createCandidate(event: unknown): Promise<{ action: string 
   );
 
   let variants: ProductionVariant[];
-  let carried: { DataCaptureConfig?: unknown; KmsKeyId?: string } = {};
+  let carried: ReturnType<typeof carriedConfigSettings> = {};
   if (release.baseline) {
     const baseline = release.baseline;
     const [config, endpoint] = await Promise.all([describeEndpointConfig(baseline.configName), describeEndpoint(release.endpointName)]);
@@ -50,15 +58,12 @@ export async function createCandidate(event: unknown): Promise<{ action: string 
       { ...spec, InitialVariantWeight: baseline.weight, InitialInstanceCount: live?.CurrentInstanceCount ?? spec.InitialInstanceCount },
       candidateVariant(release, 0),
     ];
-    carried = {
-      ...(config?.DataCaptureConfig ? { DataCaptureConfig: config.DataCaptureConfig } : {}),
-      ...(config?.KmsKeyId ? { KmsKeyId: config.KmsKeyId } : {}),
-    };
+    carried = carriedConfigSettings(config);
   } else {
     variants = [candidateVariant(release, 1)];
   }
 
-  const request = { EndpointConfigName: release.candidate.deployConfigName, ProductionVariants: variants, ...(carried as object), Tags: tags };
+  const request = { EndpointConfigName: release.candidate.deployConfigName, ProductionVariants: variants, ...carried, Tags: tags };
   let config: string;
   try {
     config = await ensureEndpointConfig(request);
@@ -67,8 +72,7 @@ export async function createCandidate(event: unknown): Promise<{ action: string 
     // this release's own) is stale once the baseline changed: replace it unless it is in use.
     if (!(error instanceof ResourceConflictError)) throw error;
     const endpoint = await describeEndpoint(release.endpointName);
-    const inUse = [endpoint?.EndpointConfigName, endpoint?.PendingDeploymentSummary?.EndpointConfigName].includes(release.candidate.deployConfigName);
-    if (inUse) throw error;
+    if (runsOrDeploys(endpoint, release.candidate.deployConfigName)) throw error;
     await deleteEndpointConfig(release.candidate.deployConfigName);
     config = `${await ensureEndpointConfig(request)} (replacing a stale one)`;
   }

@@ -5,7 +5,7 @@
  * InService; a retry after success is a no-op.
  */
 import { ReleaseTaskInputSchema, type ExpectationOutput } from '../contracts';
-import { createEndpoint, describeEndpoint, updateEndpoint } from '../aws/sagemaker';
+import { createEndpoint, describeEndpoint, runsOrDeploys, updateEndpoint } from '../aws/sagemaker';
 import { EndpointChangedError, EndpointNotInServiceError } from '../domain/errors';
 import { lambdaHandler, logger, parseTaskInput, releaseTags } from './common';
 
@@ -21,8 +21,7 @@ export async function deployCandidate(event: unknown): Promise<ExpectationOutput
   };
   const endpoint = await describeEndpoint(endpointName);
   const running = endpoint?.EndpointConfigName;
-  const pending = endpoint?.PendingDeploymentSummary?.EndpointConfigName;
-  if (running === candidate.deployConfigName || pending === candidate.deployConfigName) {
+  if (runsOrDeploys(endpoint, candidate.deployConfigName)) {
     return { expect, action: `endpoint ${endpointName} already runs or deploys ${candidate.deployConfigName}` };
   }
 

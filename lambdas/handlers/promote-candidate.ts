@@ -4,7 +4,7 @@
  * released. A retry after success is a no-op.
  */
 import { ReleaseTaskInputSchema, type ExpectationOutput } from '../contracts';
-import { describeEndpoint, describeEndpointConfig, ensureEndpointConfig, updateEndpoint } from '../aws/sagemaker';
+import { carriedConfigSettings, describeEndpoint, describeEndpointConfig, ensureEndpointConfig, runsOrDeploys, updateEndpoint } from '../aws/sagemaker';
 import { EndpointChangedError, EndpointNotInServiceError } from '../domain/errors';
 import { candidateVariant } from './create-candidate';
 import { lambdaHandler, logger, parseTaskInput, releaseTags } from './common';
@@ -20,7 +20,7 @@ export async function promoteCandidate(event: unknown): Promise<ExpectationOutpu
   const expect = { id: 'promote', endpointName, absent: false, configName: candidate.promotedConfigName, weights };
   const endpoint = await describeEndpoint(endpointName);
   if (!endpoint) throw new EndpointChangedError(`Endpoint ${endpointName} was deleted during the release`);
-  if (endpoint.EndpointConfigName === candidate.promotedConfigName || endpoint.PendingDeploymentSummary?.EndpointConfigName === candidate.promotedConfigName) {
+  if (runsOrDeploys(endpoint, candidate.promotedConfigName)) {
     return { expect, action: `endpoint already runs or deploys ${candidate.promotedConfigName}` };
   }
   if (endpoint.EndpointStatus !== 'InService') {
@@ -41,8 +41,7 @@ export async function promoteCandidate(event: unknown): Promise<ExpectationOutpu
         InitialInstanceCount: live?.CurrentInstanceCount ?? spec?.InitialInstanceCount ?? candidate.instanceCount,
       },
     ],
-    ...(deployConfig?.DataCaptureConfig ? { DataCaptureConfig: deployConfig.DataCaptureConfig } : {}),
-    ...(deployConfig?.KmsKeyId ? { KmsKeyId: deployConfig.KmsKeyId } : {}),
+    ...carriedConfigSettings(deployConfig),
     Tags: releaseTags(release),
   });
   await updateEndpoint(endpointName, candidate.promotedConfigName);

@@ -5,7 +5,7 @@
  */
 import { ShiftInputSchema, type ShiftOutput } from '../contracts';
 import { describeEndpoint, observe, updateWeights } from '../aws/sagemaker';
-import { trafficShares } from '../domain/endpoint';
+import { sharesMatch } from '../domain/endpoint';
 import { EndpointChangedError, EndpointNotInServiceError, InvalidTaskInputError } from '../domain/errors';
 import { lambdaHandler, logger, parseTaskInput } from './common';
 
@@ -31,11 +31,7 @@ export async function shiftTraffic(event: unknown): Promise<ShiftOutput> {
 
   const endpoint = observe(await describeEndpoint(endpointName));
   if (!endpoint) throw new EndpointChangedError(`Endpoint ${endpointName} was deleted during the release`);
-  const matches = (which: 'currentWeight' | 'desiredWeight') => {
-    const shares = trafficShares(endpoint.variants, which);
-    return Object.entries(weights).every(([name, w]) => Math.abs((shares[name] ?? -1) - w) < 0.01);
-  };
-  if (matches('currentWeight') || (endpoint.status === 'Updating' && matches('desiredWeight'))) {
+  if (sharesMatch(endpoint.variants, weights) || (endpoint.status === 'Updating' && sharesMatch(endpoint.variants, weights, 'desiredWeight'))) {
     return { ...result, action: `traffic already at ${step.weightPercent} % for ${candidate.variantName}` };
   }
   if (endpoint.status !== 'InService') {
