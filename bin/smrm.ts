@@ -1,60 +1,94 @@
 #!/usr/bin/env node
 /**
- * Operator CLI. `rehearse` runs the release state machine locally against the
- * SageMaker and CloudWatch simulators, with no AWS account. Later commands (status,
- * history, rollback, approve) come with the release ledger.
+ * Operator CLI. `rehearse` runs the release state machine locally against simulated
+ * SageMaker (control and data plane) and CloudWatch (metrics and alarms), with no AWS
+ * account. Later commands (status, history, rollback, approve) come with the ledger.
  */
 import '../rehearsal/polyfills';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
-import { parseConfig, type ReleaseManagerConfig } from '../lambdas/domain/config';
-import { defaultRehearsals, type DefaultRehearsal } from '../rehearsal/defaults';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { InvalidConfigurationError, parseConfig, targetName, type ReleaseManagerConfig } from '../lambdas/domain/config';
+import { planSteps } from '../lambdas/domain/policy';
+import { renderTerminalChart } from '../rehearsal/chart';
+import { defaultRehearsals } from '../rehearsal/defaults';
 import { Rehearsal, shutdownRehearsals, type RehearsalResult } from '../rehearsal/engine';
-import { formatResult, formatTimeline } from '../rehearsal/report';
-import { parseScenario } from '../rehearsal/scenario';
+import { renderHtmlReport } from '../rehearsal/html-report';
+import { ProgressLine } from '../rehearsal/progress';
+import { formatResult, formatTimeline, reportInputOf } from '../rehearsal/report';
+import { InvalidScenarioError, PolicyOverrideSchema, loadScenarioFile, readStructuredFile, type ScenarioInput } from '../rehearsal/scenario';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-function readJson(path: string, what: string): unknown {
+interface RehearseOptions {
+  config: string;
+  scenario?: string[];
+  target?: string;
+  policy?: string;
+  json?: boolean;
+  report: string | false;
+  chart: boolean;
+  color: boolean;
+}
+
+/** `--policy` is a JSON/YAML file, or inline JSON. */
+function readPolicy(value: string): ScenarioInput['policy'] {
+  const document = value.trim().startsWith('{') ? parseInline(value) : readStructuredFile(resolve(value), 'policy file');
+  const result = PolicyOverrideSchema.safeParse(document);
+  if (!result.success) {
+    throw new InvalidScenarioError(
+      `Invalid --policy: expected an object with any of ${Object.keys(PolicyOverrideSchema.shape).join(', ')}; ${result.error.issues.map((i) => i.message).join('; ')}`,
+    );
+  }
+  return result.data;
+}
+
+function parseInline(value: string): unknown {
   try {
-    return JSON.parse(readFileSync(resolve(path), 'utf8'));
+    return JSON.parse(value);
   } catch (error) {
-    throw new InvalidArgumentError(`Cannot read ${what} ${path}: ${(error as Error).message}`);
+    throw new InvalidScenarioError(`Invalid --policy: not valid JSON (${(error as Error).message})`);
   }
 }
 
-async function rehearse(options: { config: string; scenario?: string; target?: string; json?: boolean }): Promise<number> {
-  const config: ReleaseManagerConfig = parseConfig(readJson(options.config, 'the targets file'), `targets file ${options.config}`);
-  const rehearsals: DefaultRehearsal[] = options.scenario
-    ? [
-        {
-          scenario: {
-            ...parseScenario(readJson(options.scenario, 'the scenario'), `scenario ${options.scenario}`),
-            ...(options.target ? { target: options.target } : {}),
-          },
-          expect: { status: 'SUCCEEDED' },
-        },
-      ]
-    : defaultRehearsals(config, options.target);
+async function rehearse(options: RehearseOptions): Promise<number> {
+  const config: ReleaseManagerConfig = parseConfig(readStructuredFile(resolve(options.config), 'targets file'), `targets file ${options.config}`);
+  const policy = options.policy ? readPolicy(options.policy) : undefined;
+  const scenarios: ScenarioInput[] = (
+    options.scenario?.length ? options.scenario.map((file) => loadScenarioFile(file)) : defaultRehearsals(config, options.target)
+  ).map((scenario) => ({
+    ...scenario,
+    ...(options.target ? { target: options.target } : {}),
+    ...(policy ? { policy: { ...scenario.policy, ...policy } } : {}),
+  }));
   const rehearsal = Rehearsal.fromConfig(config);
   const results: RehearsalResult[] = [];
-  let unexpected = 0;
-  for (const [i, { scenario, expect }] of rehearsals.entries()) {
-    if (!options.json) {
-      console.log(`\nRehearsal ${i + 1}/${rehearsals.length}: ${scenario.name}${scenario.description ? ` - ${scenario.description}` : ''}`);
-      console.log(`  ${'time'.padEnd(10)} ${'state'.padEnd(48)} ${'traffic'.padEnd(34)} detail`);
-    }
-    const result = await rehearsal.run(scenario);
+  const color = options.color && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  for (const [i, scenario] of scenarios.entries()) {
+    const label = `[${i + 1}/${scenarios.length}] ${scenario.name}`;
+    const target = config.targets.find((t) => targetName(t) === scenario.target) ?? config.targets[0]!;
+    const progress = new ProgressLine(process.stderr, options.json ? '' : label, planSteps(target).length);
+    const result = await rehearsal.run(scenario, { onEntry: (entry) => progress.update(entry) });
+    progress.done();
     results.push(result);
-    if (!options.json) {
-      for (const line of formatTimeline(result.timeline)) console.log(line);
-      console.log(formatResult(result));
+    if (options.report !== false) {
+      mkdirSync(resolve(options.report), { recursive: true });
+      const file = join(resolve(options.report), `${result.scenario.name}.html`);
+      writeFileSync(file, renderHtmlReport(reportInputOf(result)));
+      (result as { reportFile?: string }).reportFile = file;
     }
-    if (!options.scenario && (result.status !== expect.status || (expect.error && result.error !== expect.error))) {
-      unexpected++;
-      console.error(`  UNEXPECTED: expected ${expect.status}${expect.error ? ` with ${expect.error}` : ''}`);
+    if (options.json) continue;
+    console.log(`\nRehearsal ${label}${scenario.description ? ` - ${scenario.description}` : ''} (target ${result.target})`);
+    console.log(`  ${'time'.padEnd(10)} ${'state'.padEnd(48)} ${'traffic'.padEnd(34)} detail`);
+    for (const line of formatTimeline(result.timeline)) console.log(line);
+    if (options.chart) {
+      console.log('');
+      for (const line of renderTerminalChart(result.series, result.markers, { color })) console.log(`  ${line}`);
     }
+    console.log('');
+    console.log(formatResult(result));
+    const reportFile = (result as { reportFile?: string }).reportFile;
+    if (reportFile) console.log(`  report: ${reportFile}`);
   }
   if (options.json) {
     console.log(
@@ -65,7 +99,9 @@ async function rehearse(options: { config: string; scenario?: string; target?: s
       ),
     );
   }
-  return unexpected === 0 ? 0 : 1;
+  const unmet = results.filter((r) => r.expectation && !r.expectation.met);
+  for (const r of unmet) console.error(`smrm: rehearsal ${r.scenario.name} did not end as expected: ${r.expectation?.failures.join('; ')}`);
+  return unmet.length === 0 ? 0 : 1;
 }
 
 const program = new Command()
@@ -75,11 +111,16 @@ const program = new Command()
 program
   .command('rehearse')
   .description('Run the release state machine locally against simulated SageMaker and CloudWatch (no AWS account needed)')
-  .option('-c, --config <file>', 'targets file', 'config/targets.json')
-  .option('-s, --scenario <file>', 'scenario file (JSON); without it, the default rehearsals run')
+  .option('-c, --config <file>', 'targets file (JSON or YAML)', 'config/targets.json')
+  .option('-s, --scenario <file...>', 'scenario file(s), JSON or YAML; without it, the default rehearsals run')
   .option('-t, --target <name>', "target to rehearse (default: the scenario's target, or the first canary target)")
-  .option('--json', 'print machine-readable results')
-  .action(async (options: { config: string; scenario?: string; target?: string; json?: boolean }) => {
+  .option('-p, --policy <json-or-file>', 'override the target policy for a what-if, e.g. \'{"strategy":{"type":"all-at-once","bakeSeconds":600}}\'')
+  .option('--json', 'print machine-readable results instead of the timeline')
+  .option('--report <dir>', 'directory for the HTML reports (one per rehearsal)', 'rehearsal-reports')
+  .option('--no-report', 'do not write HTML reports')
+  .option('--no-chart', 'do not print the terminal chart')
+  .option('--no-color', 'no colours in the terminal chart')
+  .action(async (options: RehearseOptions) => {
     try {
       process.exitCode = await rehearse(options);
     } finally {
@@ -88,6 +129,7 @@ program
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  console.error(`smrm: ${(error as Error).message}`);
+  const known = error instanceof InvalidScenarioError || error instanceof InvalidConfigurationError;
+  console.error(`smrm: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}`);
   process.exitCode = 2;
 });

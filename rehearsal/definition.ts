@@ -36,6 +36,8 @@ export interface SynthesizedWorkflow {
   /** Task state name -> handler module it invokes. */
   taskHandlers: Record<string, HandlerName>;
   stateMachineArn: string;
+  /** MemorySize of each task function, MB, by handler module (for the cost estimate). */
+  memoryMb: Partial<Record<HandlerName, number>>;
 }
 
 interface CfnTemplate {
@@ -43,19 +45,26 @@ interface CfnTemplate {
 }
 
 export function synthesizeWorkflow(config: ReleaseManagerConfigInput): SynthesizedWorkflow {
-  const app = new App({ context: { [BUNDLING_STACKS]: [] } });
+  // Only the definition is needed: no bundling, and no CloudFormation template validation
+  // (about 3 s of WebAssembly; `cdk synth` and the construct tests still run it).
+  const app = new App({ context: { [BUNDLING_STACKS]: [] }, builtinCloudFormationValidation: false });
   const stack = new ReleaseManagerStack(app, 'Rehearsal', { config, env: { account: REHEARSAL_ACCOUNT, region: REHEARSAL_REGION } });
   const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
 
   const functionArns = new Map<string, string>();
   const handlersByArn = new Map<string, HandlerName>();
+  const memoryMb: Partial<Record<HandlerName, number>> = {};
   let stateMachine: { logicalId: string; definition: unknown } | undefined;
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     if (resource.Type === 'AWS::Lambda::Function') {
       const arn = `arn:aws:lambda:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:function:${logicalId}`;
       functionArns.set(logicalId, arn);
       const handler = resource.Metadata?.[HANDLER_METADATA_KEY];
-      if (typeof handler === 'string') handlersByArn.set(arn, handler as HandlerName);
+      if (typeof handler === 'string') {
+        handlersByArn.set(arn, handler as HandlerName);
+        // Lambda's default when MemorySize is unset.
+        memoryMb[handler as HandlerName] = Number(resource.Properties?.MemorySize ?? 128);
+      }
     }
     if (resource.Type === 'AWS::StepFunctions::StateMachine') {
       stateMachine = { logicalId, definition: resource.Properties?.DefinitionString };
@@ -104,6 +113,7 @@ export function synthesizeWorkflow(config: ReleaseManagerConfigInput): Synthesiz
   return {
     definition,
     taskHandlers,
+    memoryMb,
     stateMachineArn: `arn:aws:states:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:stateMachine:${stateMachine.logicalId}`,
   };
 }

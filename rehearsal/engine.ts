@@ -3,25 +3,38 @@
  * aws-local-stepfunctions. Every Lambda task is bound to its real handler module (in the
  * `{ Payload }` envelope lambda:invoke produces); the handlers reach the SageMaker and
  * CloudWatch simulators over HTTP through the real SDK clients. Time is virtual: Wait
- * states and Retry intervals advance the clock instead of sleeping.
+ * states and Retry intervals advance the clock instead of sleeping, and at every virtual
+ * minute the data plane publishes the endpoint's traffic metrics and CloudWatch
+ * evaluates the alarms from them.
  */
 import './polyfills';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { Context } from 'aws-lambda';
-import { parseConfig, targetName, type ReleaseManagerConfig, type ReleaseManagerConfigInput, type TargetConfig } from '../lambdas/domain/config';
+import {
+  InvalidConfigurationError,
+  parseConfig,
+  targetName,
+  type ReleaseManagerConfig,
+  type ReleaseManagerConfigInput,
+  type TargetConfig,
+} from '../lambdas/domain/config';
 import type * as CommonModule from '../lambdas/handlers/common';
 import type * as PlanModule from '../lambdas/handlers/plan-release';
 import type { HandlerName } from '../lib/release-functions';
 import { VirtualClock } from './clock';
+import { estimateCost } from './cost';
 import { synthesizeWorkflow, REHEARSAL_ACCOUNT, REHEARSAL_REGION, type AslDefinition, type AslState } from './definition';
+import { checkExpectation, liveVersionOf, markersOf, seriesOf, type AlarmSummary } from './measure';
+import type { CostEstimate, Marker, SeriesPoint, Usage } from './model';
 import { sharesOf } from './report';
-import { parseScenario, type Scenario, type ScenarioInput } from './scenario';
+import { InvalidScenarioError, parseScenario, type Scenario, type ScenarioInput, type PolicyOverride } from './scenario';
 import { startSimulators, type RunningSimulators } from './simulator';
+import { DataPlaneSimulator } from './simulator/dataplane';
 import type { EndpointSnapshot } from './simulator/sagemaker';
+import { seedWorld } from './world';
 
-/** The initial variant's name, as SageMaker's console and SDK examples name it. */
-export const BASELINE_VARIANT = 'AllTraffic';
+export { BASELINE_VARIANT } from './world';
 const VIRTUAL_WAIT_RESOURCE = `arn:aws:lambda:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:function:rehearsal-virtual-wait`;
 
 type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -30,7 +43,7 @@ export interface TimelineEntry {
   /** Virtual seconds since the execution started. */
   readonly at: number;
   readonly state: string;
-  readonly kind: 'task' | 'wait' | 'error' | 'retry' | 'end';
+  readonly kind: 'task' | 'wait' | 'error' | 'retry' | 'fault' | 'end';
   readonly detail: string;
   /** Candidate and baseline traffic shares after the state, in percent. */
   readonly weights?: Record<string, number>;
@@ -48,17 +61,31 @@ export interface RehearsalResult {
   readonly timeline: readonly TimelineEntry[];
   /** The endpoint after the execution; undefined when it does not exist. */
   readonly endpoint: EndpointSnapshot | undefined;
+  /** The model package version serving all the endpoint's traffic at the end; null without an endpoint, undefined when traffic is split. */
+  readonly liveVersion: number | null | undefined;
+  readonly candidateVariant: string;
   readonly lambdaInvocations: number;
   readonly sagemakerCalls: number;
+  readonly cloudwatchCalls: number;
+  readonly usage: Usage;
+  readonly cost: CostEstimate;
   readonly mutatingCalls: ReadonlyArray<{ operation: string; input: unknown }>;
   readonly models: readonly string[];
   readonly endpointConfigs: readonly string[];
+  /** One point per virtual minute of traffic on the endpoint. */
+  readonly series: readonly SeriesPoint[];
+  readonly markers: readonly Marker[];
+  readonly alarms: readonly AlarmSummary[];
+  readonly faults: ReadonlyArray<{ type: string; trigger: string; firedAt?: number }>;
+  /** Present when the scenario has `expect`. */
+  readonly expectation?: { readonly met: boolean; readonly failures: readonly string[] };
 }
 
 /** One set of simulators and handler modules per process: the SDK clients keep the endpoint they first resolved. */
 interface Host {
   clock: VirtualClock;
   sims: RunningSimulators;
+  dataPlane: DataPlaneSimulator;
   handlers: Record<Exclude<HandlerName, 'plan-release'>, LambdaHandler>;
   makePlan: (config: ReleaseManagerConfig) => LambdaHandler;
 }
@@ -68,6 +95,12 @@ async function host(): Promise<Host> {
   hostPromise ??= (async () => {
     const clock = new VirtualClock();
     const sims = await startSimulators({ clock, region: REHEARSAL_REGION, accountId: REHEARSAL_ACCOUNT });
+    const dataPlane = new DataPlaneSimulator({ clock, sagemaker: sims.sagemaker, publish: (sample) => sims.cloudwatch.recordMetric(sample) });
+    // Once a minute, as the services do: SageMaker publishes the minute's metrics, then CloudWatch evaluates the alarms.
+    clock.onMinute((minute) => {
+      dataPlane.tick(minute);
+      sims.cloudwatch.evaluateAlarms(minute);
+    });
     Object.assign(process.env, {
       AWS_ENDPOINT_URL_SAGEMAKER: sims.urls.sagemaker,
       AWS_ENDPOINT_URL_CLOUDWATCH: sims.urls.cloudwatch,
@@ -93,7 +126,7 @@ async function host(): Promise<Host> {
       'finish-promotion': await load('finish-promotion'),
       'roll-back': await load('roll-back'),
     };
-    return { clock, sims, handlers, makePlan: (config) => common.lambdaHandler(planModule.makePlanRelease(config)) as unknown as LambdaHandler };
+    return { clock, sims, dataPlane, handlers, makePlan: (config) => common.lambdaHandler(planModule.makePlanRelease(config)) as unknown as LambdaHandler };
   })();
   return hostPromise;
 }
@@ -112,6 +145,9 @@ export interface RehearsalOptions {
 
 export class Rehearsal {
   private readonly workflow: ReturnType<typeof synthesizeWorkflow>;
+  /** Rehearsals of this config with a target's policy overridden, by override. */
+  private readonly variants = new Map<string, Rehearsal>();
+  private interpreter: StateMachine | undefined;
 
   private constructor(readonly config: ReleaseManagerConfig) {
     this.workflow = synthesizeWorkflow(config);
@@ -126,10 +162,40 @@ export class Rehearsal {
     return this.workflow.definition;
   }
 
+  /**
+   * The same rehearsal with one target's policy overridden (a what-if): the override is
+   * merged into the target and the config validated again, so errors name the field.
+   */
+  withPolicy(target: string | undefined, policy: PolicyOverride): Rehearsal {
+    const chosen = this.pickTarget(target);
+    const key = `${targetName(chosen)}:${JSON.stringify(policy)}`;
+    const cached = this.variants.get(key);
+    if (cached) return cached;
+    const overrides = Object.fromEntries(Object.entries(policy).filter(([, value]) => value !== undefined));
+    const merged = { ...this.config, targets: this.config.targets.map((t) => (t === chosen ? { ...t, ...overrides } : t)) };
+    let config: ReleaseManagerConfig;
+    try {
+      config = parseConfig(merged, `policy override for target ${targetName(chosen)}`);
+    } catch (error) {
+      if (error instanceof InvalidConfigurationError) throw new InvalidScenarioError(error.message);
+      throw error;
+    }
+    const derived = new Rehearsal(config);
+    this.variants.set(key, derived);
+    return derived;
+  }
+
   async run(scenarioInput: ScenarioInput, options: RehearsalOptions = {}): Promise<RehearsalResult> {
     const scenario = parseScenario(scenarioInput);
+    if (scenario.policy && Object.values(scenario.policy).some((value) => value !== undefined)) {
+      return this.withPolicy(scenario.target, scenario.policy).execute(scenario, options);
+    }
+    return this.execute(scenario, options);
+  }
+
+  private async execute(scenario: Scenario, options: RehearsalOptions): Promise<RehearsalResult> {
     const target = this.pickTarget(scenario.target);
-    const { clock, sims, handlers, makePlan } = await host();
+    const { clock, sims, dataPlane, handlers, makePlan } = await host();
     clock.reset();
     sims.sagemaker.reset();
     sims.cloudwatch.reset();
@@ -143,21 +209,26 @@ export class Rehearsal {
       options.onEntry?.(full);
     };
 
-    const input = this.seed(scenario, target, sims, clock);
-    const stepFaults = scenario.faults.flatMap((f) => (f.type === 'alarm' && f.atStep !== undefined ? [f] : []));
+    const world = seedWorld({
+      scenario,
+      target,
+      sims,
+      dataPlane,
+      clock,
+      onFault: (fault, detail) => record({ state: `Fault: ${fault.type}`, kind: 'fault', detail }),
+    });
 
     const plan = makePlan(this.config);
     const { definition, taskHandlers } = this.workflow;
-    const states: Record<string, AslState> = { ...definition.States };
     const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
     const retryCounts = new Map<string, number[]>();
     let invocations = 0;
+    const invocationsByHandler = new Map<HandlerName, number>();
 
     for (const [name, state] of Object.entries(definition.States)) {
       if (state.Type === 'Wait') {
         // Same name, same transitions; the clock advances by what the Wait would have waited.
-        const { Seconds, SecondsPath, Type: _type, ...rest } = state;
-        states[name] = { ...rest, Type: 'Task', Resource: VIRTUAL_WAIT_RESOURCE };
+        const { Seconds, SecondsPath } = state;
         overrides[name] = async (waitInput) => {
           const seconds = Seconds ?? Number(readPath(waitInput, SecondsPath ?? '$'));
           clock.advanceSeconds(seconds);
@@ -170,22 +241,13 @@ export class Rehearsal {
       const handler = handlerName === 'plan-release' ? plan : handlers[handlerName];
       overrides[name] = async (taskInput) => {
         invocations++;
+        invocationsByHandler.set(handlerName, (invocationsByHandler.get(handlerName) ?? 0) + 1);
         const payload = (taskInput as { Payload?: unknown }).Payload;
         try {
           const output = await handler(structuredClone(payload), lambdaContext(handlerName));
           retryCounts.delete(name);
           record({ state: name, kind: 'task', detail: describeOutput(handlerName, output), output });
-          if (handlerName === 'shift-traffic') {
-            const step = (output as { stepIndex: number }).stepIndex + 1;
-            for (const fault of stepFaults.filter((f) => f.atStep === step)) {
-              sims.cloudwatch.scheduleAlarmState(
-                fault.alarm,
-                fault.state,
-                clock.now(),
-                fault.reason ?? `Rehearsal: ${fault.alarm} set to ${fault.state} at step ${step}`,
-              );
-            }
-          }
+          if (handlerName === 'shift-traffic') world.onStep((output as { stepIndex: number }).stepIndex + 1);
           return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: output };
         } catch (error) {
           const e = error as Error;
@@ -204,8 +266,8 @@ export class Rehearsal {
       };
     }
 
-    const machine = new StateMachine({ ...definition, States: states } as never, { validationOptions: { checkArn: false, checkPaths: false } });
-    const startInput = input as never;
+    const machine = this.machine();
+    const startInput = world.startInput as never;
     const executionName = `rehearsal-${scenario.name.replace(/[^a-zA-Z0-9-_]/g, '-').slice(0, 60)}`;
     const execution = machine.run(startInput, {
       overrides: {
@@ -222,6 +284,13 @@ export class Rehearsal {
         StateMachine: { Id: this.workflow.stateMachineArn, Name: 'Rehearsal' },
       },
     });
+    // Step Functions bills every state entered, retries included.
+    let stateTransitions = 0;
+    const counting = (async () => {
+      for await (const event of execution.eventLogs) {
+        if (event.type === 'StateEntered' || event.type === 'StateRetried') stateTransitions++;
+      }
+    })();
 
     let status: RehearsalResult['status'] = 'SUCCEEDED';
     let error: string | undefined;
@@ -234,102 +303,88 @@ export class Rehearsal {
       error = inner.name;
       cause = inner.message;
     }
+    await counting.catch(() => undefined);
     record({
       state: status === 'SUCCEEDED' ? 'Execution succeeded' : 'Execution failed',
       kind: 'end',
       detail: status === 'SUCCEEDED' ? 'SUCCEEDED' : `${error}: ${cause}`,
     });
 
-    return {
+    const endpoint = sims.sagemaker.endpoint(target.endpointName);
+    const liveVersion = liveVersionOf(sims.sagemaker.servingVariants(target.endpointName));
+    const usage: Usage = {
+      stateTransitions,
+      lambdaInvocations: invocations,
+      lambdaMemoryMb: memoryOf(this.workflow.memoryMb, invocationsByHandler),
+      sagemakerCalls: sims.sagemaker.calls.length,
+      cloudwatchCalls: sims.cloudwatch.calls.length,
+    };
+    const toSeconds = (epochMs: number) => (epochMs - startedAt) / 1000;
+    const series = seriesOf(dataPlane.minutes(target.endpointName), timeline, world.candidateVariant, startedAt);
+    const alarms: AlarmSummary[] = world.alarms.map((a) => ({
+      name: a.name,
+      watched: a.watched,
+      evaluated: a.definition !== undefined && !a.missing,
+      exists: !a.missing,
+      finalState: sims.cloudwatch.alarm(a.name)?.state ?? 'MISSING',
+    }));
+    const transitions = sims.cloudwatch
+      .alarmTransitions()
+      .filter((t) => world.alarms.some((a) => a.name === t.alarm))
+      .map((t) => ({ ...t, at: toSeconds(t.at) }));
+    const faults = world.faults.map((f) => ({ type: f.type, trigger: f.trigger, ...(f.firedAt !== undefined ? { firedAt: toSeconds(f.firedAt) } : {}) }));
+    const partial = {
       scenario,
       target: targetName(target),
       status,
       ...(error !== undefined ? { error } : {}),
       ...(cause !== undefined ? { cause } : {}),
-      virtualSeconds: (clock.now() - startedAt) / 1000,
+      virtualSeconds: toSeconds(clock.now()),
       wallMilliseconds: performance.now() - wallStart,
       timeline,
-      endpoint: sims.sagemaker.endpoint(target.endpointName),
+      endpoint,
+      liveVersion,
+      candidateVariant: world.candidateVariant,
       lambdaInvocations: invocations,
-      sagemakerCalls: sims.sagemaker.calls.length,
+      sagemakerCalls: usage.sagemakerCalls,
+      cloudwatchCalls: usage.cloudwatchCalls,
+      usage,
+      cost: estimateCost(usage),
       mutatingCalls: sims.sagemaker.mutatingCalls().map((c) => ({ operation: c.operation, input: c.input })),
       models: sims.sagemaker.models(),
       endpointConfigs: sims.sagemaker.endpointConfigs(),
-    };
+      series,
+      markers: markersOf(timeline, transitions, faults),
+      alarms,
+      faults,
+    } satisfies RehearsalResult;
+    return scenario.expect ? { ...partial, expectation: checkExpectation(scenario.expect, partial) } : partial;
+  }
+
+  /**
+   * The interpreter for this definition, with every Wait state replaced by a Task of
+   * the same name and transitions (bound per run to a virtual-clock wait). Built once:
+   * validating the definition is most of the cost of constructing it.
+   */
+  private machine(): StateMachine {
+    if (!this.interpreter) {
+      const states: Record<string, AslState> = {};
+      for (const [name, state] of Object.entries(this.workflow.definition.States)) {
+        const { Seconds: _seconds, SecondsPath: _path, Type: _type, ...rest } = state;
+        states[name] = state.Type === 'Wait' ? { ...rest, Type: 'Task', Resource: VIRTUAL_WAIT_RESOURCE } : state;
+      }
+      this.interpreter = new StateMachine({ ...this.workflow.definition, States: states } as never, {
+        validationOptions: { checkArn: false, checkPaths: false },
+      });
+    }
+    return this.interpreter;
   }
 
   private pickTarget(name: string | undefined): TargetConfig {
     if (name === undefined) return this.config.targets[0]!;
     const target = this.config.targets.find((t) => targetName(t) === name);
-    if (!target) throw new Error(`Unknown target '${name}': expected one of ${this.config.targets.map(targetName).join(', ')}`);
+    if (!target) throw new InvalidScenarioError(`Unknown target '${name}': expected one of ${this.config.targets.map(targetName).join(', ')}`);
     return target;
-  }
-
-  /** Puts the world of the scenario into the simulators and returns the execution input. */
-  private seed(scenario: Scenario, target: TargetConfig, sims: RunningSimulators, clock: VirtualClock): unknown {
-    const group = target.modelPackageGroupName;
-    if (scenario.baselineVersion !== null) {
-      const baselineArn = sims.sagemaker.putModelPackage({ groupName: group, version: scenario.baselineVersion });
-      sims.sagemaker.putEndpoint({
-        name: target.endpointName,
-        variants: [
-          {
-            variantName: BASELINE_VARIANT,
-            modelPackageArn: baselineArn,
-            instanceType: target.candidate.instanceType,
-            instanceCount: target.candidate.instanceCount,
-            weight: 1,
-          },
-        ],
-        executionRoleArn: target.modelExecutionRoleArn,
-      });
-    }
-    const candidateArn = sims.sagemaker.putModelPackage({ groupName: group, version: scenario.candidate.version, status: scenario.candidate.status });
-    const missing = new Set(scenario.faults.flatMap((f) => (f.type === 'missing-alarm' ? [f.alarm] : [])));
-    for (const alarm of target.alarms) if (!missing.has(alarm)) sims.cloudwatch.putAlarm(alarm, 'OK');
-    for (const fault of scenario.faults) {
-      switch (fault.type) {
-        case 'alarm':
-          if (fault.atStep === undefined) {
-            sims.cloudwatch.scheduleAlarmState(
-              fault.alarm,
-              fault.state,
-              clock.now() + (fault.afterSeconds ?? 0) * 1000,
-              fault.reason ?? `Rehearsal: ${fault.alarm} set to ${fault.state}`,
-            );
-          }
-          break;
-        case 'candidate-never-healthy':
-          sims.sagemaker.failDeploymentsOf(candidateArn, fault.reportFailureReason ? 'report-failure' : 'silent-revert');
-          break;
-        case 'endpoint-busy':
-          sims.sagemaker.holdEndpoint(target.endpointName, fault.status, fault.forSeconds);
-          break;
-        case 'throttle':
-          (fault.service === 'sagemaker' ? sims.sagemaker : sims.cloudwatch).throttle(fault.operation, fault.times);
-          break;
-        case 'missing-alarm':
-          break;
-      }
-    }
-    if (typeof scenario.start === 'object') return scenario.start.raw;
-    if (scenario.start === 'manual') return { action: 'release', modelPackageArn: candidateArn };
-    return {
-      version: '0',
-      id: `rehearsal-${scenario.name}`,
-      'detail-type': 'SageMaker Model Package State Change',
-      source: 'aws.sagemaker',
-      account: REHEARSAL_ACCOUNT,
-      time: new Date(clock.now()).toISOString(),
-      region: REHEARSAL_REGION,
-      resources: [candidateArn],
-      detail: {
-        ModelPackageGroupName: group,
-        ModelPackageVersion: scenario.candidate.version,
-        ModelPackageArn: candidateArn,
-        ModelApprovalStatus: scenario.candidate.status,
-      },
-    };
   }
 
   /** Mirrors Step Functions' Retry matching to advance the virtual clock by the interval it would wait. */
@@ -387,4 +442,16 @@ function lambdaContext(name: string): Context {
     fail: () => undefined,
     succeed: () => undefined,
   };
+}
+
+/** The memory most invocations ran with (every task function has the same today). */
+function memoryOf(memoryMb: Partial<Record<HandlerName, number>>, invocations: ReadonlyMap<HandlerName, number>): number {
+  let best: [number, number] | undefined;
+  const totals = new Map<number, number>();
+  for (const [handler, count] of invocations) {
+    const memory = memoryMb[handler] ?? 128;
+    totals.set(memory, (totals.get(memory) ?? 0) + count);
+  }
+  for (const [memory, count] of totals) if (!best || count > best[1]) best = [memory, count];
+  return best?.[0] ?? Object.values(memoryMb)[0] ?? 128;
 }

@@ -1,9 +1,11 @@
 /**
  * Renders a rehearsal for people: a compact timeline (polls and bake checks that
  * changed nothing are folded into the next line), the traffic split after each
- * state, and the outcome.
+ * state, and a summary: outcome, time, what it used and cost, the alarms and faults.
  */
 import type { RehearsalResult, TimelineEntry } from './engine';
+import { formatUsd } from './cost';
+import type { ReportInput } from './model';
 
 export function formatDuration(seconds: number): string {
   const s = Math.round(seconds);
@@ -49,21 +51,65 @@ export function formatTimeline(timeline: readonly TimelineEntry[]): string[] {
           : '';
     polls = 0;
     foldedSince = undefined;
-    const marker = entry.kind === 'error' ? '!' : entry.kind === 'retry' ? '~' : entry.kind === 'end' ? '=' : ' ';
+    const marker = entry.kind === 'error' ? '!' : entry.kind === 'retry' ? '~' : entry.kind === 'end' ? '=' : entry.kind === 'fault' ? '*' : ' ';
     lines.push(`${marker} ${formatDuration(entry.at)}  ${entry.state.padEnd(48)} ${formatWeights(entry.weights).padEnd(34)} ${entry.detail}${waited}`);
   }
   return lines;
 }
 
+/** The summary printed after the timeline. */
 export function formatResult(result: RehearsalResult): string {
-  const head = `${result.status === 'SUCCEEDED' ? 'SUCCEEDED' : `FAILED with ${result.error}`}`;
+  const head = result.status === 'SUCCEEDED' ? 'SUCCEEDED' : `FAILED with ${result.error}`;
+  const u = result.usage;
   const lines = [
-    `Outcome: ${head}${result.cause ? `\n  cause: ${result.cause}` : ''}`,
-    `  virtual time ${formatDuration(result.virtualSeconds)}, wall time ${result.wallMilliseconds.toFixed(0)} ms, ` +
-      `${result.lambdaInvocations} Lambda invocations, ${result.sagemakerCalls} SageMaker calls (${result.mutatingCalls.length} changes)`,
-    `  endpoint after: ${result.endpoint ? `${result.endpoint.status}, config ${result.endpoint.configName}, traffic ${formatWeights(sharesOf(result.endpoint.variants))}` : 'does not exist'}`,
+    `Outcome: ${head}${result.cause ? `\n  reason: ${result.cause}` : ''}`,
+    `  virtual time ${formatDuration(result.virtualSeconds)} in ${result.wallMilliseconds.toFixed(0)} ms of wall time`,
+    `  ${u.stateTransitions} state transitions, ${u.lambdaInvocations} Lambda invocations, ${u.sagemakerCalls} SageMaker calls (${result.mutatingCalls.length} changes), ${u.cloudwatchCalls} CloudWatch calls`,
+    `  estimated cost per release: ${formatUsd(result.cost.totalUsd)} (${result.cost.lines.map((l) => `${l.item} ${formatUsd(l.usd)}`).join(', ')})`,
+    `  endpoint after: ${result.endpoint ? `${result.endpoint.status}, config ${result.endpoint.configName}, traffic ${formatWeights(sharesOf(result.endpoint.variants))}` : 'does not exist'}` +
+      (result.liveVersion ? `; version ${result.liveVersion} live` : ''),
   ];
+  for (const alarm of result.alarms) {
+    const how = !alarm.exists
+      ? 'missing'
+      : alarm.evaluated
+        ? `evaluated from metrics, ended ${alarm.finalState}`
+        : `not defined in the scenario: stays ${alarm.finalState} unless a fault forces it`;
+    lines.push(`  alarm ${alarm.name}${alarm.watched ? '' : ' (not watched by the release)'}: ${how}`);
+  }
+  for (const fault of result.faults) {
+    lines.push(
+      `  fault ${fault.type} (${fault.trigger}): ${fault.firedAt === undefined ? 'never fired: the release ended first' : `fired at ${formatDuration(fault.firedAt)}`}`,
+    );
+  }
+  if (result.expectation) {
+    lines.push(result.expectation.met ? '  expectation met' : `  EXPECTATION NOT MET: ${result.expectation.failures.join('; ')}`);
+  }
   return lines.join('\n');
+}
+
+/** What the HTML report and the terminal chart need from a result. */
+export function reportInputOf(result: RehearsalResult): ReportInput {
+  return {
+    scenarioName: result.scenario.name,
+    ...(result.scenario.description ? { description: result.scenario.description } : {}),
+    target: result.target,
+    status: result.status,
+    ...(result.error ? { error: result.error } : {}),
+    ...(result.cause ? { cause: result.cause } : {}),
+    virtualSeconds: result.virtualSeconds,
+    wallMilliseconds: result.wallMilliseconds,
+    usage: result.usage,
+    cost: result.cost,
+    series: result.series,
+    markers: result.markers,
+    timeline: foldedEntries(result.timeline).map(({ at, state, kind, detail, weights }) => ({ at, state, kind, detail, ...(weights ? { weights } : {}) })),
+  };
+}
+
+/** The entries formatTimeline prints (quiet ones dropped). */
+export function foldedEntries(timeline: readonly TimelineEntry[]): TimelineEntry[] {
+  return timeline.filter((entry) => !isQuiet(entry));
 }
 
 /** Each variant's share of traffic in percent, one decimal, from the simulator's CurrentWeights. */

@@ -1,6 +1,25 @@
 /** Local SageMaker and CloudWatch control-plane simulators for rehearsals. */
 export { CloudWatchSimulator } from './cloudwatch';
-export type { AlarmSnapshot, AlarmState, CloudWatchSimulatorOptions } from './cloudwatch';
+export type { AlarmSnapshot, AlarmState, AlarmTransition, CloudWatchSimulatorOptions, PutMetricAlarmInputShape } from './cloudwatch';
+export {
+  EXTRA_EVALUATION_RANGE_PERIODS,
+  STATIC_COMPARISON_OPERATORS,
+  TREAT_MISSING_DATA,
+  evaluateMetricAlarm,
+  evaluationRangeLength,
+  evaluationRangeStarts,
+  isBreaching,
+} from './alarm-evaluation';
+export type {
+  AlarmEvaluationConfig,
+  AlarmEvaluationInput,
+  AlarmEvaluationOutcome,
+  RangeDatapoint,
+  StaticComparisonOperator,
+  TreatMissingData,
+} from './alarm-evaluation';
+export { MetricStore, STANDARD_STATISTICS, metricKey, parseStatistic, percentileOf, statisticValue } from './metrics';
+export type { AggregateQuery, MetricIdentity, ParsedStatistic, PeriodAggregate, StandardStatistic, StoredDatapoint } from './metrics';
 export { SimulatedServiceError, isSimulatedServiceError } from './errors';
 export type { SimulatedServiceErrorOptions } from './errors';
 export type { RecordedCall, SimulatedService } from './recorder';

@@ -2,7 +2,8 @@
  * In-memory model of the SageMaker control plane the release manager drives: model
  * packages, models, endpoint configurations and real-time endpoints, with their
  * documented statuses, weights and validation errors, plus the faults a rehearsal
- * injects (silent revert of a failed update, throttling, held statuses).
+ * injects (silent revert of a failed update, insufficient capacity, slow deployments,
+ * an endpoint that fails, a silently reverted weight change, throttling, held statuses).
  *
  * No timers: every status transition is computed from the virtual clock when the
  * state is read, so a rehearsal that jumps the clock by 10 minutes sees exactly what a
@@ -41,7 +42,32 @@ export interface SageMakerSimulatorOptions {
 export type ModelApprovalStatus = 'Approved' | 'Rejected' | 'PendingManualApproval';
 export type EndpointStatus = 'Creating' | 'Updating' | 'SystemUpdating' | 'RollingBack' | 'InService' | 'OutOfService' | 'Deleting' | 'Failed';
 export type HeldEndpointStatus = 'Updating' | 'Creating' | 'SystemUpdating';
-export type DeploymentFaultMode = 'silent-revert' | 'report-failure';
+/**
+ * How a deployment of a config containing a failing package ends:
+ * - 'silent-revert': an update ends InService on the previous config, FailureReason empty;
+ * - 'report-failure': the same, with a FailureReason (the container failed its ping health check);
+ * - 'insufficient-capacity': the same, with the FailureReason SageMaker gives when it cannot
+ *   provision the variant's instances (InsufficientInstanceCapacity).
+ * A CreateEndpoint ends Failed with that FailureReason in every mode.
+ */
+export type DeploymentFaultMode = 'silent-revert' | 'report-failure' | 'insufficient-capacity';
+
+/** What a variant of an endpoint serves, as the data plane routes to it. */
+export interface ServingVariant {
+  variantName: string;
+  currentWeight: number;
+  /** Current instance count; undefined for serverless variants. */
+  instanceCount: number | undefined;
+  /** Model packages of the variant's model, as deployed (ARNs as created). */
+  modelPackageArns: string[];
+  /** Versions of those model packages, in the same order (a package the simulator does not know is left out). */
+  versions: number[];
+}
+
+export interface ServingEndpoint {
+  status: EndpointStatus;
+  variants: ServingVariant[];
+}
 
 export interface Tag {
   Key: string;
@@ -192,11 +218,21 @@ interface VariantState {
   desiredInstanceCount: number | undefined;
   instanceType: string | undefined;
   serverlessConfig: Record<string, unknown> | undefined;
+  /** Model packages (lowercased ARNs) of the variant's model when it was deployed. */
+  packageArns: string[];
 }
 
 interface DeploymentFailure {
   variantName: string;
+  instanceType: string | undefined;
   mode: DeploymentFaultMode;
+}
+
+/** Desired weight and instance count of a variant, to restore after a reverted weight change. */
+interface DesiredVariantState {
+  variantName: string;
+  desiredWeight: number;
+  desiredInstanceCount: number | undefined;
 }
 
 /** The control-plane operation an endpoint is busy with, and when it finishes. */
@@ -210,7 +246,7 @@ type PendingOperation =
       variants: VariantState[];
       failure: DeploymentFailure | undefined;
     }
-  | { kind: 'weights'; endsAt: number }
+  | { kind: 'weights'; endsAt: number; revertTo: DesiredVariantState[] | undefined }
   | { kind: 'delete'; endsAt: number };
 
 interface EndpointRecord {
@@ -225,6 +261,10 @@ interface EndpointRecord {
   lastModifiedTime: number;
   operation: PendingOperation | undefined;
   hold: { status: HeldEndpointStatus; until: number } | undefined;
+  /** Injected failure: the endpoint becomes Failed at `at`. */
+  scheduledFailure: { at: number; reason: string } | undefined;
+  /** Injected fault: the next accepted weight change ends with the previous weights. */
+  revertNextWeightChange: boolean;
 }
 
 const IN_PROGRESS: ReadonlySet<EndpointStatus> = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);
@@ -244,6 +284,7 @@ export class SageMakerSimulator {
   private readonly endpointRecords = new Map<string, EndpointRecord>();
   private readonly tags = new Map<string, Tag[]>();
   private readonly failingPackages = new Map<string, DeploymentFaultMode>();
+  private readonly slowPackages = new Map<string, number>();
   private readonly operations: ReadonlyMap<string, (input: unknown) => unknown>;
 
   constructor(options: SageMakerSimulatorOptions) {
@@ -270,7 +311,9 @@ export class SageMakerSimulator {
 
   /** Forgets every resource, fault and recorded call: the state of a new account. */
   reset(): void {
-    for (const map of [this.packages, this.modelRecords, this.configRecords, this.endpointRecords, this.tags, this.failingPackages]) map.clear();
+    for (const map of [this.packages, this.modelRecords, this.configRecords, this.endpointRecords, this.tags, this.failingPackages, this.slowPackages]) {
+      map.clear();
+    }
     this.recorder.reset();
   }
 
@@ -347,6 +390,8 @@ export class SageMakerSimulator {
       lastModifiedTime: now,
       operation: undefined,
       hold: undefined,
+      scheduledFailure: undefined,
+      revertNextWeightChange: false,
     });
   }
 
@@ -365,11 +410,50 @@ export class SageMakerSimulator {
 
   /**
    * Deployments of configs with a variant whose model comes from this package fail:
-   * an UpdateEndpoint ends InService on the previous config (FailureReason set only in
-   * 'report-failure' mode), a CreateEndpoint ends Failed.
+   * an UpdateEndpoint ends InService on the previous config (FailureReason set except in
+   * 'silent-revert' mode), a CreateEndpoint ends Failed.
    */
   failDeploymentsOf(modelPackageArn: string, mode: DeploymentFaultMode): void {
     this.failingPackages.set(modelPackageArn.toLowerCase(), mode);
+  }
+
+  /**
+   * Deployments (CreateEndpoint, UpdateEndpoint) of configs with a variant whose model
+   * comes from this package take `seconds` instead of the default duration: the endpoint
+   * stays Creating / Updating that long. With several slow packages, the slowest wins.
+   */
+  slowDeploymentsOf(modelPackageArn: string, seconds: number): void {
+    if (!Number.isFinite(seconds) || seconds < 0) {
+      throw new RangeError(`slowDeploymentsOf: seconds must be a finite number >= 0, got ${seconds}`);
+    }
+    this.slowPackages.set(modelPackageArn.toLowerCase(), seconds);
+  }
+
+  /**
+   * The endpoint becomes Failed with this FailureReason at `atEpochMs` (default: now),
+   * whatever it was doing then; an operation still in progress at that time never ends.
+   * A Failed endpoint rejects updates; only DeleteEndpoint is allowed.
+   */
+  failEndpoint(name: string, reason: string, atEpochMs: number = this.clock.now()): void {
+    const endpoint = this.settledEndpoint(name);
+    if (!endpoint) throw new Error(`failEndpoint: endpoint ${name} does not exist`);
+    if (!Number.isFinite(atEpochMs) || atEpochMs < this.clock.now()) {
+      throw new RangeError(`failEndpoint: atEpochMs must be a finite time not before now (${this.clock.now()}), got ${atEpochMs}`);
+    }
+    endpoint.scheduledFailure = { at: atEpochMs, reason };
+    this.settledEndpoint(name);
+  }
+
+  /**
+   * The next UpdateEndpointWeightsAndCapacities on this endpoint is accepted and reports
+   * Updating for the usual time, then ends InService with the previous weights and
+   * instance counts (Current and Desired): a silent revert the workflow must detect by
+   * reading the weights back.
+   */
+  revertNextWeightChange(name: string): void {
+    const endpoint = this.settledEndpoint(name);
+    if (!endpoint) throw new Error(`revertNextWeightChange: endpoint ${name} does not exist`);
+    endpoint.revertNextWeightChange = true;
   }
 
   /** The next `times` calls of `operation` get ThrottlingException. */
@@ -398,6 +482,33 @@ export class SageMakerSimulator {
     if (endpoint.failureReason !== undefined) snapshot.failureReason = endpoint.failureReason;
     if (endpoint.operation?.kind === 'update') snapshot.pendingConfigName = endpoint.operation.configName;
     return snapshot;
+  }
+
+  /** Names of the endpoints that exist now (Deleting included, deleted ones not). */
+  endpointNames(): string[] {
+    return [...this.endpointRecords.values()].map((endpoint) => endpoint.name).filter((name) => this.settledEndpoint(name) !== undefined);
+  }
+
+  /**
+   * Status and running variants of an endpoint, for the data plane: during an update the
+   * variants of the previous config keep serving, with their current weights.
+   */
+  servingVariants(endpointName: string): ServingEndpoint | undefined {
+    const endpoint = this.settledEndpoint(endpointName);
+    if (!endpoint) return undefined;
+    return {
+      status: this.statusOf(endpoint),
+      variants: endpoint.variants.map((variant) => {
+        const packages = variant.packageArns.map((arn) => this.packages.get(arn));
+        return {
+          variantName: variant.variantName,
+          currentWeight: variant.currentWeight,
+          instanceCount: variant.currentInstanceCount,
+          modelPackageArns: variant.packageArns.map((arn, index) => packages[index]?.arn ?? arn),
+          versions: packages.flatMap((pkg) => (pkg ? [pkg.version] : [])),
+        };
+      }),
+    };
   }
 
   models(): string[] {
@@ -575,10 +686,12 @@ export class SageMakerSimulator {
       lastModifiedTime: now,
       operation: {
         kind: 'create',
-        endsAt: now + this.timings.createEndpointSeconds * 1000,
+        endsAt: now + this.deploymentSeconds(config, this.timings.createEndpointSeconds) * 1000,
         failure: this.deploymentFailureOf(config),
       },
       hold: undefined,
+      scheduledFailure: undefined,
+      revertNextWeightChange: false,
     });
     this.storeTags(arn, input.Tags);
     return { EndpointArn: arn };
@@ -634,7 +747,7 @@ export class SageMakerSimulator {
     endpoint.operation = {
       kind: 'update',
       startedAt: now,
-      endsAt: now + this.timings.updateEndpointSeconds * 1000,
+      endsAt: now + this.deploymentSeconds(config, this.timings.updateEndpointSeconds) * 1000,
       configName: config.name,
       variants,
       failure: this.deploymentFailureOf(config),
@@ -659,6 +772,14 @@ export class SageMakerSimulator {
     if ([...weights.values()].every((weight) => weight === 0)) {
       throw validation(`The desired weights of all variants of endpoint "${endpoint.arn}" cannot all be 0.`);
     }
+    const revertTo = endpoint.revertNextWeightChange
+      ? endpoint.variants.map((variant) => ({
+          variantName: variant.variantName,
+          desiredWeight: variant.desiredWeight,
+          desiredInstanceCount: variant.desiredInstanceCount,
+        }))
+      : undefined;
+    endpoint.revertNextWeightChange = false;
     for (const desired of input.DesiredWeightsAndCapacities) {
       const variant = byName.get(desired.VariantName);
       if (!variant) continue;
@@ -666,7 +787,7 @@ export class SageMakerSimulator {
       if (desired.DesiredInstanceCount !== undefined) variant.desiredInstanceCount = desired.DesiredInstanceCount;
     }
     const now = this.clock.now();
-    endpoint.operation = { kind: 'weights', endsAt: now + this.timings.updateWeightsSeconds * 1000 };
+    endpoint.operation = { kind: 'weights', endsAt: now + this.timings.updateWeightsSeconds * 1000, revertTo };
     endpoint.lastModifiedTime = now;
     return { EndpointArn: endpoint.arn };
   }
@@ -693,11 +814,31 @@ export class SageMakerSimulator {
     if (!endpoint) return undefined;
     const now = this.clock.now();
     if (endpoint.hold && now >= endpoint.hold.until) endpoint.hold = undefined;
+    const failure = endpoint.scheduledFailure;
     const operation = endpoint.operation;
-    if (!operation || now < operation.endsAt) return endpoint;
+    // An operation completes unless the endpoint fails before it would have ended.
+    if (operation && now >= operation.endsAt && !(failure && failure.at < operation.endsAt)) {
+      endpoint.operation = undefined;
+      endpoint.lastModifiedTime = operation.endsAt;
+      if (!this.completeOperation(endpoint, operation)) {
+        this.endpointRecords.delete(key);
+        this.tags.delete(endpoint.arn);
+        return undefined;
+      }
+    }
+    if (failure && now >= failure.at) {
+      endpoint.scheduledFailure = undefined;
+      endpoint.operation = undefined;
+      endpoint.hold = undefined;
+      endpoint.settledStatus = 'Failed';
+      endpoint.failureReason = failure.reason;
+      endpoint.lastModifiedTime = failure.at;
+    }
+    return endpoint;
+  }
 
-    endpoint.operation = undefined;
-    endpoint.lastModifiedTime = operation.endsAt;
+  /** Applies the end of an operation; false when it was a deletion. */
+  private completeOperation(endpoint: EndpointRecord, operation: PendingOperation): boolean {
     switch (operation.kind) {
       case 'create':
         if (operation.failure) {
@@ -707,30 +848,34 @@ export class SageMakerSimulator {
           endpoint.settledStatus = 'InService';
           for (const variant of endpoint.variants) variant.currentInstanceCount = variant.desiredInstanceCount;
         }
-        return endpoint;
+        return true;
       case 'update':
         endpoint.settledStatus = 'InService';
         if (operation.failure) {
           // The failed deployment is rolled back: the endpoint keeps serving the previous
-          // config. Only 'report-failure' leaves a trace in FailureReason.
-          endpoint.failureReason = operation.failure.mode === 'report-failure' ? failureReasonFor(operation.failure) : undefined;
+          // config. Only 'silent-revert' leaves no trace in FailureReason.
+          endpoint.failureReason = operation.failure.mode === 'silent-revert' ? undefined : failureReasonFor(operation.failure);
         } else {
           endpoint.configName = operation.configName;
           endpoint.variants = operation.variants;
           endpoint.failureReason = undefined;
         }
-        return endpoint;
+        return true;
       case 'weights':
         endpoint.settledStatus = 'InService';
         for (const variant of endpoint.variants) {
+          const previous = operation.revertTo?.find((candidate) => candidate.variantName === variant.variantName);
+          if (previous) {
+            // Silently reverted: the change is dropped, Desired goes back to what it was.
+            variant.desiredWeight = previous.desiredWeight;
+            variant.desiredInstanceCount = previous.desiredInstanceCount;
+          }
           variant.currentWeight = variant.desiredWeight;
           variant.currentInstanceCount = variant.desiredInstanceCount;
         }
-        return endpoint;
+        return true;
       case 'delete':
-        this.endpointRecords.delete(key);
-        this.tags.delete(endpoint.arn);
-        return undefined;
+        return false;
     }
   }
 
@@ -775,19 +920,29 @@ export class SageMakerSimulator {
         desiredInstanceCount: count,
         instanceType: variant.InstanceType,
         serverlessConfig: variant.ServerlessConfig,
+        packageArns: [...(this.modelRecords.get(variant.ModelName.toLowerCase())?.packageArns ?? [])],
       };
     });
   }
 
   private deploymentFailureOf(config: EndpointConfigRecord): DeploymentFailure | undefined {
     for (const variant of config.variants) {
-      const model = this.modelRecords.get(variant.ModelName.toLowerCase());
-      for (const packageArn of model?.packageArns ?? []) {
+      for (const packageArn of this.packageArnsOf(variant)) {
         const mode = this.failingPackages.get(packageArn);
-        if (mode) return { variantName: variant.VariantName, mode };
+        if (mode) return { variantName: variant.VariantName, instanceType: variant.InstanceType, mode };
       }
     }
     return undefined;
+  }
+
+  /** How long deploying the config takes: the default, or the slowest injected duration. */
+  private deploymentSeconds(config: EndpointConfigRecord, defaultSeconds: number): number {
+    const slow = config.variants.flatMap((variant) => this.packageArnsOf(variant).flatMap((arn) => this.slowPackages.get(arn) ?? []));
+    return slow.length > 0 ? Math.max(...slow) : defaultSeconds;
+  }
+
+  private packageArnsOf(variant: ProductionVariantInput): string[] {
+    return this.modelRecords.get(variant.ModelName.toLowerCase())?.packageArns ?? [];
   }
 
   /** A config an endpoint can run: it exists and all its models still exist. */
@@ -847,6 +1002,12 @@ function assertSomeTraffic(variants: VariantState[]): void {
 }
 
 function failureReasonFor(failure: DeploymentFailure): string {
+  if (failure.mode === 'insufficient-capacity') {
+    // First sentence as SageMaker reports it (AWS Knowledge Center "sagemaker-endpoint-creation-fail",
+    // aws/deep-learning-containers#6673); the real message does not name the instance type,
+    // the simulator appends it so a rehearsal report says which one.
+    return `Unable to provision requested ML compute capacity due to InsufficientInstanceCapacity error. (Simulated: instance type ${failure.instanceType ?? 'serverless'}, production variant ${failure.variantName}.)`;
+  }
   return `The primary container for production variant ${failure.variantName} did not pass the ping health check. Please check CloudWatch logs for this endpoint.`;
 }
 

@@ -179,9 +179,9 @@ describe('waiting, throttling and bad input', () => {
       name: 'throttled',
       target: 'linear',
       faults: [
-        { type: 'throttle', service: 'sagemaker', operation: 'UpdateEndpointWeightsAndCapacities', times: 2 },
-        { type: 'throttle', service: 'sagemaker', operation: 'DescribeEndpoint', times: 3 },
-        { type: 'throttle', service: 'cloudwatch', operation: 'DescribeAlarms', times: 2 },
+        { type: 'throttling-burst', service: 'sagemaker', operations: ['UpdateEndpointWeightsAndCapacities'], times: 2 },
+        { type: 'throttling-burst', service: 'sagemaker', operations: ['DescribeEndpoint'], times: 3 },
+        { type: 'throttling-burst', service: 'cloudwatch', operations: ['DescribeAlarms'], times: 2 },
       ],
     });
     expect(result.status).toBe('SUCCEEDED');

@@ -1,0 +1,305 @@
+/**
+ * The world a rehearsal runs in: what exists in the simulated account before the
+ * execution starts (model packages, the endpoint, the alarms as the team defined them,
+ * the traffic), and the faults of the scenario, armed to fire at a step or a virtual
+ * time. Everything here goes through the simulators' scenario API, never through the
+ * product's code.
+ */
+import type { TargetConfig } from '../lambdas/domain/config';
+import { releaseNames } from '../lambdas/domain/names';
+import type { VirtualClock } from './clock';
+import { REHEARSAL_ACCOUNT, REHEARSAL_REGION } from './definition';
+import { InvalidScenarioError, type AlarmDefinition, type Fault, type Scenario, type Traffic } from './scenario';
+import type { RunningSimulators } from './simulator';
+import type { DataPlaneSimulator, TrafficBehaviour } from './simulator/dataplane';
+
+/** The initial variant's name, as SageMaker's console and SDK examples name it. */
+export const BASELINE_VARIANT = 'AllTraffic';
+
+export interface FaultRecord {
+  readonly index: number;
+  readonly type: Fault['type'];
+  /** Virtual epoch ms when it fired; undefined if it never did (the release ended first). */
+  firedAt?: number;
+  readonly trigger: string;
+}
+
+export interface AlarmSetup {
+  readonly name: string;
+  /** In the target's `alarms`: the release watches it. */
+  readonly watched: boolean;
+  /** Defined in the scenario: evaluated from the simulated metrics. */
+  readonly definition?: AlarmDefinition;
+  /** Removed by a `missing-alarm` fault. */
+  readonly missing: boolean;
+}
+
+export interface World {
+  readonly candidateArn: string;
+  readonly candidateVariant: string;
+  readonly startInput: unknown;
+  readonly faults: readonly FaultRecord[];
+  readonly alarms: readonly AlarmSetup[];
+  /** Called once traffic has shifted to `step` (1-based). */
+  onStep(step: number): void;
+}
+
+export interface SeedOptions {
+  readonly scenario: Scenario;
+  readonly target: TargetConfig;
+  readonly sims: RunningSimulators;
+  readonly dataPlane: DataPlaneSimulator;
+  readonly clock: VirtualClock;
+  /** Reports a fault as it fires (for the timeline). */
+  readonly onFault: (fault: Fault, detail: string) => void;
+}
+
+export function seedWorld({ scenario, target, sims, dataPlane, clock, onFault }: SeedOptions): World {
+  const group = target.modelPackageGroupName;
+  const endpoint = target.endpointName;
+  if (scenario.baselineVersion !== null) {
+    const baselineArn = sims.sagemaker.putModelPackage({ groupName: group, version: scenario.baselineVersion });
+    sims.sagemaker.putEndpoint({
+      name: endpoint,
+      variants: [
+        {
+          variantName: BASELINE_VARIANT,
+          modelPackageArn: baselineArn,
+          instanceType: target.candidate.instanceType,
+          instanceCount: target.candidate.instanceCount,
+          weight: 1,
+        },
+      ],
+      executionRoleArn: target.modelExecutionRoleArn,
+    });
+  }
+  const candidateArn = sims.sagemaker.putModelPackage({ groupName: group, version: scenario.candidate.version, status: scenario.candidate.status });
+  const candidateVariant = releaseNames(endpoint, candidateArn, scenario.candidate.version).candidateVariantName;
+  const versionOf = (role: 'candidate' | 'baseline') => (role === 'candidate' ? scenario.candidate.version : (scenario.baselineVersion ?? 0));
+
+  seedTraffic(dataPlane, scenario.traffic, scenario.candidate.version);
+  const alarms = seedAlarms(scenario, target, sims, candidateVariant);
+
+  const stepActions = new Map<number, Array<() => void>>();
+  const startedAt = clock.now();
+  const records: FaultRecord[] = [];
+  const arm = (index: number, fault: Fault, trigger: { atStep?: number; afterSeconds?: number }, action: () => string): void => {
+    const record: FaultRecord = {
+      index,
+      type: fault.type,
+      trigger: trigger.atStep !== undefined ? `at step ${trigger.atStep}` : `${trigger.afterSeconds ?? 0} s after the start`,
+    };
+    records.push(record);
+    const fire = () => {
+      record.firedAt = clock.now();
+      onFault(fault, action());
+    };
+    if (trigger.atStep !== undefined) stepActions.set(trigger.atStep, [...(stepActions.get(trigger.atStep) ?? []), fire]);
+    else clock.at(startedAt + (trigger.afterSeconds ?? 0) * 1000, fire);
+  };
+  const requireEndpoint = (index: number, fault: Fault) => {
+    if (scenario.baselineVersion === null && fault.type !== 'endpoint-failed') {
+      throw new InvalidScenarioError(`Invalid scenario ${scenario.name}: faults[${index}] (${fault.type}) needs an existing endpoint; baselineVersion is null`);
+    }
+  };
+  const alarmNames = new Set(alarms.filter((a) => !a.missing).map((a) => a.name));
+
+  for (const [index, fault] of scenario.faults.entries()) {
+    switch (fault.type) {
+      case 'error-spike': {
+        const version = versionOf(fault.version);
+        arm(index, fault, fault, () => {
+          const before = dataPlane.behaviourOf(version);
+          dataPlane.setBehaviour(version, {
+            errorRate5xx: fault.errorRate5xx,
+            ...(fault.errorRate4xx !== undefined ? { errorRate4xx: fault.errorRate4xx } : {}),
+          });
+          if (fault.forSeconds !== undefined) {
+            clock.at(clock.now() + fault.forSeconds * 1000, () =>
+              dataPlane.setBehaviour(version, { errorRate5xx: before.errorRate5xx, errorRate4xx: before.errorRate4xx }),
+            );
+          }
+          return `${fault.version} (v${version}) answers ${percent(fault.errorRate5xx)} 5XX${fault.errorRate4xx !== undefined ? `, ${percent(fault.errorRate4xx)} 4XX` : ''}${until(fault.forSeconds)}`;
+        });
+        break;
+      }
+      case 'latency-regression': {
+        const version = versionOf(fault.version);
+        arm(index, fault, fault, () => {
+          const before = dataPlane.behaviourOf(version);
+          const factor = fault.factor ?? 3;
+          const modelLatency = fault.latencyMs
+            ? { p50Ms: fault.latencyMs.p50, p99Ms: fault.latencyMs.p99 }
+            : { p50Ms: before.modelLatency.p50Ms * factor, p99Ms: before.modelLatency.p99Ms * factor };
+          dataPlane.setBehaviour(version, { modelLatency });
+          if (fault.forSeconds !== undefined)
+            clock.at(clock.now() + fault.forSeconds * 1000, () => dataPlane.setBehaviour(version, { modelLatency: before.modelLatency }));
+          return `${fault.version} (v${version}) model latency p50 ${Math.round(modelLatency.p50Ms)} ms, p99 ${Math.round(modelLatency.p99Ms)} ms${until(fault.forSeconds)}`;
+        });
+        break;
+      }
+      case 'candidate-never-healthy':
+        sims.sagemaker.failDeploymentsOf(candidateArn, fault.reportFailureReason ? 'report-failure' : 'silent-revert');
+        arm(index, fault, {}, () => 'every deployment of the candidate will fail');
+        break;
+      case 'insufficient-capacity':
+        sims.sagemaker.failDeploymentsOf(candidateArn, 'insufficient-capacity');
+        arm(index, fault, {}, () => `no ${target.candidate.instanceType} capacity for the candidate`);
+        break;
+      case 'endpoint-stuck-updating':
+        sims.sagemaker.slowDeploymentsOf(candidateArn, fault.forSeconds);
+        arm(index, fault, {}, () => `deployments of the candidate take ${fault.forSeconds} s`);
+        break;
+      case 'throttling-burst': {
+        const sim = fault.service === 'sagemaker' ? sims.sagemaker : sims.cloudwatch;
+        arm(index, fault, fault, () => {
+          for (const operation of fault.operations) sim.throttle(operation, fault.times);
+          return `the next ${fault.times} ${fault.service} ${fault.operations.join(', ')} call(s) are throttled`;
+        });
+        break;
+      }
+      case 'endpoint-failed':
+        if (scenario.baselineVersion === null && fault.atStep === undefined) {
+          throw new InvalidScenarioError(
+            `Invalid scenario ${scenario.name}: faults[${index}] (endpoint-failed) at a time needs an existing endpoint; use atStep`,
+          );
+        }
+        arm(index, fault, fault, () => {
+          sims.sagemaker.failEndpoint(endpoint, fault.reason);
+          return `endpoint ${endpoint} is Failed: ${fault.reason}`;
+        });
+        break;
+      case 'endpoint-busy':
+        requireEndpoint(index, fault);
+        arm(index, fault, {}, () => {
+          sims.sagemaker.holdEndpoint(endpoint, fault.status, fault.forSeconds);
+          return `endpoint reports ${fault.status} for ${fault.forSeconds} s`;
+        });
+        break;
+      case 'missing-alarm':
+        arm(index, fault, {}, () => `alarm ${fault.alarm} does not exist`);
+        break;
+      case 'no-traffic-to-candidate':
+        arm(index, fault, {}, () => {
+          dataPlane.setExcludedFromRouting(scenario.candidate.version, true);
+          return 'clients send no request to the candidate variant';
+        });
+        break;
+      case 'silent-revert':
+        requireEndpoint(index, fault);
+        // Armed just before the step's weight change: after the previous step, or at the start for step 1.
+        arm(index, fault, fault.atStep === 1 ? {} : { atStep: fault.atStep - 1 }, () => {
+          sims.sagemaker.revertNextWeightChange(endpoint);
+          return `the weight change of step ${fault.atStep} will be silently reverted`;
+        });
+        break;
+      case 'alarm':
+        if (!alarmNames.has(fault.alarm)) {
+          throw new InvalidScenarioError(
+            `Invalid scenario ${scenario.name}: faults[${index}].alarm: expected one of the target's or the scenario's alarms (${[...alarmNames].join(', ') || 'none'}), got '${fault.alarm}'`,
+          );
+        }
+        arm(index, fault, fault, () => {
+          sims.cloudwatch.scheduleAlarmState(fault.alarm, fault.state, clock.now(), fault.reason ?? `Rehearsal: ${fault.alarm} set to ${fault.state}`);
+          return `alarm ${fault.alarm} forced to ${fault.state}`;
+        });
+        break;
+    }
+  }
+
+  return {
+    candidateArn,
+    candidateVariant,
+    startInput: startInput(scenario, group, candidateArn, clock),
+    faults: records,
+    alarms,
+    onStep(step) {
+      const actions = stepActions.get(step);
+      stepActions.delete(step);
+      for (const action of actions ?? []) action();
+    },
+  };
+}
+
+function seedTraffic(dataPlane: DataPlaneSimulator, traffic: Traffic, candidateVersion: number): void {
+  const baseline = toBehaviour(traffic.baseline);
+  dataPlane.reset({ seed: traffic.seed, requestsPerSecond: traffic.requestsPerSecond, defaultBehaviour: baseline });
+  dataPlane.setBehaviour(candidateVersion, toBehaviour({ ...traffic.baseline, ...traffic.candidate }));
+}
+
+function toBehaviour(b: Traffic['baseline']): TrafficBehaviour {
+  return {
+    errorRate4xx: b.errorRate4xx,
+    errorRate5xx: b.errorRate5xx,
+    modelLatency: { p50Ms: b.latencyMs.p50, p99Ms: b.latencyMs.p99 },
+    overheadLatency: { p50Ms: b.overheadLatencyMs.p50, p99Ms: b.overheadLatencyMs.p99 },
+  };
+}
+
+function seedAlarms(scenario: Scenario, target: TargetConfig, sims: RunningSimulators, candidateVariant: string): AlarmSetup[] {
+  const missing = new Set(scenario.faults.flatMap((f) => (f.type === 'missing-alarm' ? [f.alarm] : [])));
+  const names = [...new Set([...target.alarms, ...Object.keys(scenario.alarms)])];
+  const setups: AlarmSetup[] = names.map((name) => ({
+    name,
+    watched: target.alarms.includes(name),
+    ...(scenario.alarms[name] ? { definition: scenario.alarms[name] } : {}),
+    missing: missing.has(name),
+  }));
+  for (const setup of setups) {
+    if (setup.missing) continue;
+    if (!setup.definition) {
+      sims.cloudwatch.putAlarm(setup.name, 'OK');
+      continue;
+    }
+    const d = setup.definition;
+    const variant = d.variant === 'candidate' ? candidateVariant : d.variant === 'baseline' ? BASELINE_VARIANT : d.variant;
+    const percentile = d.statistic.startsWith('p');
+    sims.cloudwatch.defineAlarm({
+      AlarmName: setup.name,
+      AlarmDescription: `Rehearsal: ${d.metric} ${d.statistic} of variant ${variant} on ${target.endpointName}`,
+      Namespace: 'AWS/SageMaker',
+      MetricName: d.metric,
+      Dimensions: [
+        { Name: 'EndpointName', Value: target.endpointName },
+        { Name: 'VariantName', Value: variant },
+      ],
+      ...(percentile ? { ExtendedStatistic: d.statistic } : { Statistic: d.statistic as 'Average' }),
+      Period: d.periodSeconds,
+      EvaluationPeriods: d.evaluationPeriods,
+      ...(d.datapointsToAlarm !== undefined ? { DatapointsToAlarm: d.datapointsToAlarm } : {}),
+      Threshold: d.threshold,
+      ComparisonOperator: d.comparison,
+      TreatMissingData: d.treatMissingData,
+    });
+  }
+  return setups;
+}
+
+function startInput(scenario: Scenario, group: string, candidateArn: string, clock: VirtualClock): unknown {
+  if (typeof scenario.start === 'object') return scenario.start.raw;
+  if (scenario.start === 'manual') return { action: 'release', modelPackageArn: candidateArn };
+  return {
+    version: '0',
+    id: `rehearsal-${scenario.name}`,
+    'detail-type': 'SageMaker Model Package State Change',
+    source: 'aws.sagemaker',
+    account: REHEARSAL_ACCOUNT,
+    time: new Date(clock.now()).toISOString(),
+    region: REHEARSAL_REGION,
+    resources: [candidateArn],
+    detail: {
+      ModelPackageGroupName: group,
+      ModelPackageVersion: scenario.candidate.version,
+      ModelPackageArn: candidateArn,
+      ModelApprovalStatus: scenario.candidate.status,
+    },
+  };
+}
+
+function percent(rate: number): string {
+  return `${Math.round(rate * 10000) / 100} %`;
+}
+
+function until(forSeconds: number | undefined): string {
+  return forSeconds === undefined ? '' : ` for ${forSeconds} s`;
+}
