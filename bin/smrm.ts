@@ -6,7 +6,7 @@
  */
 import '../rehearsal/polyfills';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { InvalidConfigurationError, parseConfig, targetName, type ReleaseManagerConfig } from '../lambdas/domain/config';
 import { planSteps } from '../lambdas/domain/policy';
@@ -62,21 +62,25 @@ async function rehearse(options: RehearseOptions): Promise<number> {
     ...(policy ? { policy: { ...scenario.policy, ...policy } } : {}),
   }));
   const rehearsal = Rehearsal.fromConfig(config);
-  const results: RehearsalResult[] = [];
+  const results: Array<RehearsalResult & { reportFile?: string }> = [];
   const color = options.color && process.stdout.isTTY === true && !process.env.NO_COLOR;
   for (const [i, scenario] of scenarios.entries()) {
     const label = `[${i + 1}/${scenarios.length}] ${scenario.name}`;
     const target = config.targets.find((t) => targetName(t) === scenario.target) ?? config.targets[0]!;
-    const progress = new ProgressLine(process.stderr, options.json ? '' : label, planSteps(target).length);
-    const result = await rehearsal.run(scenario, { onEntry: (entry) => progress.update(entry) });
-    progress.done();
-    results.push(result);
+    // The progress line goes to standard error, on a terminal only; never with --json.
+    const progress = options.json ? undefined : new ProgressLine(process.stderr, label, planSteps(target).length);
+    const outcome = await rehearsal.run(scenario, { onEntry: (entry) => progress?.update(entry) });
+    progress?.done();
+    let reportFile: string | undefined;
     if (options.report !== false) {
       mkdirSync(resolve(options.report), { recursive: true });
-      const file = join(resolve(options.report), `${result.scenario.name}.html`);
-      writeFileSync(file, renderHtmlReport(reportInputOf(result)));
-      (result as { reportFile?: string }).reportFile = file;
+      reportFile = join(resolve(options.report), `${outcome.scenario.name}.html`);
+      writeFileSync(reportFile, renderHtmlReport(reportInputOf(outcome)));
     }
+    const result: RehearsalResult & { reportFile?: string } = reportFile
+      ? { ...outcome, reportFile: relative(process.cwd(), reportFile) || reportFile }
+      : outcome;
+    results.push(result);
     if (options.json) continue;
     console.log(`\nRehearsal ${label}${scenario.description ? ` - ${scenario.description}` : ''} (target ${result.target})`);
     console.log(`  ${'time'.padEnd(10)} ${'state'.padEnd(48)} ${'traffic'.padEnd(34)} detail`);
@@ -87,8 +91,7 @@ async function rehearse(options: RehearseOptions): Promise<number> {
     }
     console.log('');
     console.log(formatResult(result));
-    const reportFile = (result as { reportFile?: string }).reportFile;
-    if (reportFile) console.log(`  report: ${reportFile}`);
+    if (result.reportFile) console.log(`  report: ${result.reportFile}`);
   }
   if (options.json) {
     console.log(

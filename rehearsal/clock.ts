@@ -62,7 +62,8 @@ export class VirtualClock {
       throw new RangeError(`VirtualClock.advanceSeconds: expected a finite number >= 0, got ${seconds}`);
     }
     const target = this.current + seconds * 1000;
-    let minute = this.minuteListeners.length > 0 ? Math.floor(this.current / MINUTE_MS) * MINUTE_MS + MINUTE_MS : Infinity;
+    // Every whole minute is a stop, so that a listener added by a scheduled action on the way still runs.
+    let minute = Math.floor(this.current / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
     for (;;) {
       const action = this.scheduled[0];
       const next = Math.min(minute, action?.at ?? Infinity);

@@ -27,7 +27,7 @@ import { estimateCost } from './cost';
 import { synthesizeWorkflow, REHEARSAL_ACCOUNT, REHEARSAL_REGION, type AslDefinition, type AslState } from './definition';
 import { checkExpectation, liveVersionOf, markersOf, seriesOf, type AlarmSummary } from './measure';
 import type { CostEstimate, Marker, SeriesPoint, Usage } from './model';
-import { sharesOf } from './report';
+import { readableCause, sharesOf } from './report';
 import { InvalidScenarioError, parseScenario, type Scenario, type ScenarioInput, type PolicyOverride } from './scenario';
 import { startSimulators, type RunningSimulators } from './simulator';
 import { DataPlaneSimulator } from './simulator/dataplane';
@@ -61,7 +61,7 @@ export interface RehearsalResult {
   readonly timeline: readonly TimelineEntry[];
   /** The endpoint after the execution; undefined when it does not exist. */
   readonly endpoint: EndpointSnapshot | undefined;
-  /** The model package version serving all the endpoint's traffic at the end; null without an endpoint, undefined when traffic is split. */
+  /** The model package version serving all the endpoint's traffic at the end; null without an endpoint, undefined when traffic is split or the endpoint serves nothing (Failed, Creating). */
   readonly liveVersion: number | null | undefined;
   readonly candidateVariant: string;
   readonly lambdaInvocations: number;
@@ -69,7 +69,8 @@ export interface RehearsalResult {
   readonly cloudwatchCalls: number;
   readonly usage: Usage;
   readonly cost: CostEstimate;
-  readonly mutatingCalls: ReadonlyArray<{ operation: string; input: unknown }>;
+  /** Every SageMaker call that could change something, in order; `error` is set for a call that was rejected (throttled, invalid). */
+  readonly mutatingCalls: ReadonlyArray<{ operation: string; input: unknown; error?: string }>;
   readonly models: readonly string[];
   readonly endpointConfigs: readonly string[];
   /** One point per virtual minute of traffic on the endpoint. */
@@ -307,7 +308,7 @@ export class Rehearsal {
     record({
       state: status === 'SUCCEEDED' ? 'Execution succeeded' : 'Execution failed',
       kind: 'end',
-      detail: status === 'SUCCEEDED' ? 'SUCCEEDED' : `${error}: ${cause}`,
+      detail: status === 'SUCCEEDED' ? 'SUCCEEDED' : `${error}: ${cause === undefined ? '' : readableCause(cause)}`,
     });
 
     const endpoint = sims.sagemaker.endpoint(target.endpointName);
@@ -350,7 +351,7 @@ export class Rehearsal {
       cloudwatchCalls: usage.cloudwatchCalls,
       usage,
       cost: estimateCost(usage),
-      mutatingCalls: sims.sagemaker.mutatingCalls().map((c) => ({ operation: c.operation, input: c.input })),
+      mutatingCalls: sims.sagemaker.mutatingCalls().map((c) => ({ operation: c.operation, input: c.input, ...(c.error ? { error: c.error } : {}) })),
       models: sims.sagemaker.models(),
       endpointConfigs: sims.sagemaker.endpointConfigs(),
       series,

@@ -106,7 +106,7 @@ function renderTimeline(input: ReportInput): string {
   const rows = input.timeline.map(
     (line) =>
       `<tr class="kind-${escapeHtml(line.kind)}"><td class="num">${escapeHtml(formatDuration(line.at))}</td><td>${escapeHtml(line.state)}</td>` +
-      `<td>${escapeHtml(line.kind)}</td><td>${escapeHtml(line.detail)}</td><td>${escapeHtml(formatWeights(line.weights))}</td></tr>`,
+      `<td class="kind">${escapeHtml(line.kind)}</td><td>${escapeHtml(line.detail)}</td><td class="traffic">${escapeHtml(formatWeights(line.weights))}</td></tr>`,
   );
   return [
     '<section aria-labelledby="timeline"><h2 id="timeline">Timeline</h2>',
@@ -301,6 +301,10 @@ th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--bord
 th.num, td.num { text-align: right; white-space: nowrap; }
 tfoot th, tfoot td { font-weight: 700; border-bottom: none; }
 .timeline td:first-child { text-align: left; }
+.timeline td.kind { white-space: nowrap; overflow-wrap: normal; }
+.timeline td:nth-child(2) { min-width: 12em; }
+.timeline td.traffic { min-width: 9em; }
+.timeline tr.kind-fault td { color: var(--muted); font-style: italic; }
 .timeline tr.kind-error td, .timeline tr.kind-retry td { color: var(--fail-fg); }
 .scroll { overflow-x: auto; }
 .assumptions { color: var(--muted); font-size: 0.85rem; padding-left: 20px; overflow-wrap: anywhere; }

@@ -97,11 +97,15 @@ export function markersOf(
   return markers.sort((a, b) => a.at - b.at);
 }
 
+const SERVING_STATUSES: ReadonlySet<string> = new Set(['InService', 'Updating', 'SystemUpdating', 'RollingBack']);
+
 /** The version that serves all traffic: every variant with weight serves the same single version. */
 export function liveVersionOf(
   serving: { status: string; variants: ReadonlyArray<{ currentWeight: number; versions: readonly number[] }> } | undefined,
 ): number | null | undefined {
   if (!serving) return null;
+  // Only an endpoint that serves requests has a live version (a Failed or Creating one has none).
+  if (!SERVING_STATUSES.has(serving.status)) return undefined;
   const versions = new Set(serving.variants.filter((v) => v.currentWeight > 0).flatMap((v) => v.versions));
   return versions.size === 1 ? [...versions][0] : undefined;
 }

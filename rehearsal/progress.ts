@@ -15,7 +15,7 @@ export interface ProgressStream {
 export class ProgressLine {
   private step = '';
   private shown = false;
-  private lastDraw = 0;
+  private lastDraw = -Infinity;
 
   constructor(
     private readonly stream: ProgressStream,

@@ -62,9 +62,9 @@ export function formatResult(result: RehearsalResult): string {
   const head = result.status === 'SUCCEEDED' ? 'SUCCEEDED' : `FAILED with ${result.error}`;
   const u = result.usage;
   const lines = [
-    `Outcome: ${head}${result.cause ? `\n  reason: ${result.cause}` : ''}`,
+    `Outcome: ${head}${result.cause ? `\n  reason: ${readableCause(result.cause)}` : ''}`,
     `  virtual time ${formatDuration(result.virtualSeconds)} in ${result.wallMilliseconds.toFixed(0)} ms of wall time`,
-    `  ${u.stateTransitions} state transitions, ${u.lambdaInvocations} Lambda invocations, ${u.sagemakerCalls} SageMaker calls (${result.mutatingCalls.length} changes), ${u.cloudwatchCalls} CloudWatch calls`,
+    `  ${u.stateTransitions} state transitions, ${u.lambdaInvocations} Lambda invocations, ${u.sagemakerCalls} SageMaker calls (${plural(result.mutatingCalls.filter((c) => !c.error).length, 'change')}), ${u.cloudwatchCalls} CloudWatch calls`,
     `  estimated cost per release: ${formatUsd(result.cost.totalUsd)} (${result.cost.lines.map((l) => `${l.item} ${formatUsd(l.usd)}`).join(', ')})`,
     `  endpoint after: ${result.endpoint ? `${result.endpoint.status}, config ${result.endpoint.configName}, traffic ${formatWeights(sharesOf(result.endpoint.variants))}` : 'does not exist'}` +
       (result.liveVersion ? `; version ${result.liveVersion} live` : ''),
@@ -88,6 +88,21 @@ export function formatResult(result: RehearsalResult): string {
   return lines.join('\n');
 }
 
+/**
+ * An execution's cause as people read it. A Fail state that passes a Lambda error on
+ * carries Lambda's JSON (`{"errorType","errorMessage","trace"}`); show its message.
+ */
+export function readableCause(cause: string): string {
+  if (!cause.startsWith('{')) return cause;
+  try {
+    const parsed = JSON.parse(cause) as { errorType?: unknown; errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return `${typeof parsed.errorType === 'string' ? `${parsed.errorType}: ` : ''}${parsed.errorMessage}`;
+  } catch {
+    // Not JSON after all: shown as it is.
+  }
+  return cause;
+}
+
 /** What the HTML report and the terminal chart need from a result. */
 export function reportInputOf(result: RehearsalResult): ReportInput {
   return {
@@ -96,7 +111,7 @@ export function reportInputOf(result: RehearsalResult): ReportInput {
     target: result.target,
     status: result.status,
     ...(result.error ? { error: result.error } : {}),
-    ...(result.cause ? { cause: result.cause } : {}),
+    ...(result.cause ? { cause: readableCause(result.cause) } : {}),
     virtualSeconds: result.virtualSeconds,
     wallMilliseconds: result.wallMilliseconds,
     usage: result.usage,
@@ -116,4 +131,8 @@ export function foldedEntries(timeline: readonly TimelineEntry[]): TimelineEntry
 export function sharesOf(variants: ReadonlyArray<{ variantName: string; currentWeight: number }>): Record<string, number> {
   const total = variants.reduce((sum, v) => sum + v.currentWeight, 0);
   return Object.fromEntries(variants.map((v) => [v.variantName, total > 0 ? Math.round((v.currentWeight / total) * 1000) / 10 : 0]));
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

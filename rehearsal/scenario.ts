@@ -89,10 +89,11 @@ export const AlarmDefinitionSchema = z
       .default('Average'),
     comparison: z.enum(COMPARISONS, { error: `expected one of ${COMPARISONS.join(', ')}` }).default('GreaterThanThreshold'),
     threshold: z.number({ error: 'expected a threshold as a number' }),
+    /** SageMaker publishes invocation metrics once a minute, so shorter periods would never see a datapoint. */
     periodSeconds: z
       .number()
       .int()
-      .refine((p) => p === 10 || p === 30 || (p >= 60 && p % 60 === 0), 'expected 10, 30 or a multiple of 60 seconds')
+      .refine((p) => p >= 60 && p % 60 === 0, 'expected a multiple of 60 seconds (SageMaker publishes invocation metrics once a minute)')
       .default(60),
     evaluationPeriods: z.number().int().min(1).default(1),
     datapointsToAlarm: z.number().int().min(1).optional(),
@@ -103,6 +104,10 @@ export const AlarmDefinitionSchema = z
   .refine((a) => a.datapointsToAlarm === undefined || a.datapointsToAlarm <= a.evaluationPeriods, {
     message: 'expected datapointsToAlarm <= evaluationPeriods',
     path: ['datapointsToAlarm'],
+  })
+  .refine((a) => a.periodSeconds * a.evaluationPeriods <= 86_400, {
+    message: 'expected periodSeconds x evaluationPeriods <= 86400 (CloudWatch evaluates at most one day)',
+    path: ['evaluationPeriods'],
   });
 export type AlarmDefinition = z.infer<typeof AlarmDefinitionSchema>;
 

@@ -75,7 +75,15 @@ export function seedWorld({ scenario, target, sims, dataPlane, clock, onFault }:
   }
   const candidateArn = sims.sagemaker.putModelPackage({ groupName: group, version: scenario.candidate.version, status: scenario.candidate.status });
   const candidateVariant = releaseNames(endpoint, candidateArn, scenario.candidate.version).candidateVariantName;
-  const versionOf = (role: 'candidate' | 'baseline') => (role === 'candidate' ? scenario.candidate.version : (scenario.baselineVersion ?? 0));
+  const versionOf = (role: 'candidate' | 'baseline', index: number): number => {
+    if (role === 'candidate') return scenario.candidate.version;
+    if (scenario.baselineVersion === null) {
+      throw new InvalidScenarioError(
+        `Invalid scenario ${scenario.name}: faults[${index}].version: there is no baseline (baselineVersion is null); expected 'candidate'`,
+      );
+    }
+    return scenario.baselineVersion;
+  };
 
   seedTraffic(dataPlane, scenario.traffic, scenario.candidate.version);
   const alarms = seedAlarms(scenario, target, sims, candidateVariant);
@@ -83,11 +91,11 @@ export function seedWorld({ scenario, target, sims, dataPlane, clock, onFault }:
   const stepActions = new Map<number, Array<() => void>>();
   const startedAt = clock.now();
   const records: FaultRecord[] = [];
-  const arm = (index: number, fault: Fault, trigger: { atStep?: number; afterSeconds?: number }, action: () => string): void => {
+  const arm = (index: number, fault: Fault, trigger: { atStep?: number; afterSeconds?: number }, action: () => string, label?: string): void => {
     const record: FaultRecord = {
       index,
       type: fault.type,
-      trigger: trigger.atStep !== undefined ? `at step ${trigger.atStep}` : `${trigger.afterSeconds ?? 0} s after the start`,
+      trigger: label ?? (trigger.atStep !== undefined ? `at step ${trigger.atStep}` : `${trigger.afterSeconds ?? 0} s after the start`),
     };
     records.push(record);
     const fire = () => {
@@ -107,7 +115,7 @@ export function seedWorld({ scenario, target, sims, dataPlane, clock, onFault }:
   for (const [index, fault] of scenario.faults.entries()) {
     switch (fault.type) {
       case 'error-spike': {
-        const version = versionOf(fault.version);
+        const version = versionOf(fault.version, index);
         arm(index, fault, fault, () => {
           const before = dataPlane.behaviourOf(version);
           dataPlane.setBehaviour(version, {
@@ -124,7 +132,7 @@ export function seedWorld({ scenario, target, sims, dataPlane, clock, onFault }:
         break;
       }
       case 'latency-regression': {
-        const version = versionOf(fault.version);
+        const version = versionOf(fault.version, index);
         arm(index, fault, fault, () => {
           const before = dataPlane.behaviourOf(version);
           const factor = fault.factor ?? 3;
@@ -188,10 +196,16 @@ export function seedWorld({ scenario, target, sims, dataPlane, clock, onFault }:
       case 'silent-revert':
         requireEndpoint(index, fault);
         // Armed just before the step's weight change: after the previous step, or at the start for step 1.
-        arm(index, fault, fault.atStep === 1 ? {} : { atStep: fault.atStep - 1 }, () => {
-          sims.sagemaker.revertNextWeightChange(endpoint);
-          return `the weight change of step ${fault.atStep} will be silently reverted`;
-        });
+        arm(
+          index,
+          fault,
+          fault.atStep === 1 ? {} : { atStep: fault.atStep - 1 },
+          () => {
+            sims.sagemaker.revertNextWeightChange(endpoint);
+            return `the weight change of step ${fault.atStep} will be silently reverted`;
+          },
+          `the weight change of step ${fault.atStep}`,
+        );
         break;
       case 'alarm':
         if (!alarmNames.has(fault.alarm)) {

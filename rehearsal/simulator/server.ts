@@ -9,11 +9,15 @@
  * JSON 1.0 (prefix `GraniteServiceVersion20100801`) in awsQuery-compatible mode.
  * Errors are `{"__type": "<ErrorName>", "message": "..."}`; for CloudWatch the legacy
  * Query code also goes in `x-amzn-query-error`, as the service sends it. Requests are
- * not signature-checked.
+ * not signature-checked. The SDK gzips bodies of 10 KiB or more for operations with the
+ * requestCompression trait (PutMetricData: `Content-Encoding: gzip`); they are decoded
+ * here, and the size limit applies to the decoded body.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import type { VirtualClock } from '../clock';
 import { CloudWatchSimulator } from './cloudwatch';
 import { SimulatedServiceError } from './errors';
@@ -146,22 +150,67 @@ function parseBody(body: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/**
+ * The request body as text, gunzipped when `Content-Encoding: gzip` says so. Both the
+ * bytes received and the decoded body are limited to MAX_BODY_BYTES (a small gzip body
+ * can decode to a huge one).
+ */
 function readBody(request: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (error: unknown, body?: string) => {
+      if (settled) return;
+      settled = true;
+      if (error === undefined) resolve(body ?? '');
+      else reject(error);
+    };
+    const encoding = contentEncodingOf(request);
+    if (encoding !== 'identity' && encoding !== 'gzip') {
+      request.resume(); // drained, so that the answer reaches the client
+      finish(new SimulatedServiceError('SerializationException', `Unsupported Content-Encoding: ${encoding}.`, { statusCode: 415 }));
+      return;
+    }
+    const gunzip = encoding === 'gzip' ? createGunzip() : undefined;
+    const decoded: Readable = gunzip ? request.pipe(gunzip) : request;
+    let received = 0;
+    request.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > MAX_BODY_BYTES) {
+        finish(new SimulatedServiceError('SerializationException', 'Request body is too large.', { statusCode: 413 }));
+        request.destroy();
+      }
+    });
+    request.on('error', (error) => finish(error));
+    gunzip?.on('error', () => {
+      finish(new SimulatedServiceError('SerializationException', 'Request body is not valid gzip data.'));
+      request.unpipe(gunzip);
+      request.resume(); // drained, so that the answer reaches the client
+    });
     const chunks: Buffer[] = [];
     let size = 0;
-    request.on('data', (chunk: Buffer) => {
+    decoded.on('data', (chunk: Buffer) => {
+      if (settled) return;
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new SimulatedServiceError('SerializationException', 'Request body is too large.', { statusCode: 413 }));
-        request.destroy();
+        finish(new SimulatedServiceError('SerializationException', 'Request body is too large once decoded.', { statusCode: 413 }));
+        if (gunzip) {
+          // Stop inflating; the rest of the (small) compressed body is drained so that the answer reaches the client.
+          request.unpipe(gunzip);
+          gunzip.destroy();
+          request.resume();
+        }
         return;
       }
       chunks.push(chunk);
     });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
+    decoded.on('end', () => finish(undefined, Buffer.concat(chunks).toString('utf8')));
   });
+}
+
+/** The request's Content-Encoding, lower case; `identity` when absent. */
+function contentEncodingOf(request: IncomingMessage): string {
+  const header = request.headers['content-encoding']?.trim().toLowerCase();
+  return header ? header : 'identity';
 }
 
 function send(

@@ -155,10 +155,10 @@ describe('renderHtmlReport', () => {
     const html = renderHtmlReport(report());
 
     expect(html).toContain(
-      '<tr class="kind-error"><td class="num">00:24:03</td><td>Roll back</td><td>error</td><td>alarm in ALARM</td><td>AllTraffic 100%</td></tr>',
+      '<tr class="kind-error"><td class="num">00:24:03</td><td>Roll back</td><td class="kind">error</td><td>alarm in ALARM</td><td class="traffic">AllTraffic 100%</td></tr>',
     );
-    expect(html).toContain('<td>AllTraffic 75% | candidate 25%</td>');
-    expect(html).toContain('<td>no endpoint</td>');
+    expect(html).toContain('<td class="traffic">AllTraffic 75% | candidate 25%</td>');
+    expect(html).toContain('<td class="traffic">no endpoint</td>');
   });
 
   it('It should say there was no traffic instead of drawing empty charts', () => {

@@ -72,10 +72,14 @@ describe('errors name the field', () => {
       { name: 'x', alarms: { a: { metric: 'ModelLatency', statistic: 'median', threshold: 1 } } },
       /alarms\.a\.statistic: expected Average, Sum, .* percentile like p99/,
     ],
-    [{ name: 'x', alarms: { a: { metric: 'Invocations', threshold: 1, periodSeconds: 90 } } }, /alarms\.a\.periodSeconds: expected 10, 30 or a multiple of 60/],
+    [{ name: 'x', alarms: { a: { metric: 'Invocations', threshold: 1, periodSeconds: 90 } } }, /alarms\.a\.periodSeconds: expected a multiple of 60 seconds/],
     [
       { name: 'x', alarms: { a: { metric: 'Invocations', threshold: 1, evaluationPeriods: 2, datapointsToAlarm: 3 } } },
       /alarms\.a\.datapointsToAlarm: expected datapointsToAlarm <= evaluationPeriods/,
+    ],
+    [
+      { name: 'x', alarms: { a: { metric: 'Invocations', threshold: 1, periodSeconds: 3600, evaluationPeriods: 25 } } },
+      /alarms\.a\.evaluationPeriods: expected periodSeconds x evaluationPeriods <= 86400/,
     ],
     [{ name: 'x', surprise: true }, /surprise/],
     [{ name: 'has spaces' }, /name: expected a name of 1-80 letters/],

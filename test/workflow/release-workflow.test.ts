@@ -239,3 +239,62 @@ describe('waiting, throttling and bad input', () => {
     expect(result.mutatingCalls).toEqual([]);
   });
 });
+
+describe('scenarios the engine refuses', () => {
+  it('It should refuse a fault on the baseline when there is no baseline, naming the fault', async () => {
+    await expect(
+      rehearsal.run({ name: 'no-baseline-spike', target: 'canary', baselineVersion: null, faults: [{ type: 'error-spike', version: 'baseline' }] }),
+    ).rejects.toThrow(/faults\[0\]\.version: there is no baseline \(baselineVersion is null\); expected 'candidate'/);
+  });
+
+  it('It should refuse to force an alarm the target and the scenario do not have', async () => {
+    await expect(rehearsal.run({ name: 'unknown-alarm', target: 'canary', faults: [{ type: 'alarm', alarm: 'nope' }] })).rejects.toThrow(
+      /faults\[0\]\.alarm: expected one of the target's or the scenario's alarms \(canary-5xx, canary-latency\), got 'nope'/,
+    );
+  });
+
+  it('It should refuse a policy override that the config schema rejects, naming the field', async () => {
+    await expect(rehearsal.run({ name: 'bad-policy', target: 'canary', policy: { strategy: { type: 'linear' } } })).rejects.toThrow(
+      /policy override for target canary.*strategy/s,
+    );
+  });
+});
+
+describe('traffic and alarms evaluated from metrics', () => {
+  const fiveXx = { metric: 'Invocation5XXErrors', statistic: 'Average', threshold: 0.05, evaluationPeriods: 3, datapointsToAlarm: 2 } as const;
+
+  it('It should roll back a canary whose candidate fails requests, detected by an alarm on the candidate variant', async () => {
+    const result = await rehearsal.run({
+      name: 'spike-from-metrics',
+      target: 'canary',
+      alarms: { 'canary-5xx': fiveXx },
+      faults: [{ type: 'error-spike', errorRate5xx: 0.5, atStep: 1 }],
+    });
+    expect(result.error).toBe('ReleaseRolledBack');
+    expect(result.cause).toMatch(/alarm canary-5xx is in ALARM \(Threshold Crossed: \d out of the last \d datapoints? \[0\.\d+ /);
+    expectBaselineAlone(result);
+    // The candidate served the errors; the baseline did not.
+    const candidateErrors = result.series.reduce((sum, p) => sum + (p.candidate?.errors5xx ?? 0), 0);
+    const candidateRequests = result.series.reduce((sum, p) => sum + (p.candidate?.invocations ?? 0), 0);
+    expect(candidateErrors / candidateRequests).toBeGreaterThan(0.3);
+    expect(result.markers.find((m) => m.kind === 'alarm')?.label).toBe('canary-5xx ALARM');
+  });
+
+  it('It should promote a healthy canary whose alarms were evaluated from traffic, the candidate serving its step share', async () => {
+    const result = await rehearsal.run({
+      name: 'healthy-from-metrics',
+      target: 'canary',
+      traffic: { requestsPerSecond: 50 },
+      alarms: { 'canary-5xx': fiveXx },
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.liveVersion).toBe(2);
+    expect(result.alarms.find((a) => a.name === 'canary-5xx')).toMatchObject({ evaluated: true, finalState: 'OK' });
+    // At the 10 % step the candidate serves about a tenth of 3,000 requests a minute.
+    const atTenPercent = result.series.filter((p) => p.candidateShare === 10 && p.candidate);
+    expect(atTenPercent.length).toBeGreaterThan(5);
+    for (const point of atTenPercent) expect(point.candidate!.invocations).toBeGreaterThan(200);
+    expect(result.usage.stateTransitions).toBeGreaterThan(result.lambdaInvocations);
+    expect(result.cost.totalUsd).toBeGreaterThan(0);
+  });
+});

@@ -328,8 +328,8 @@ describe('PutMetricData validation', () => {
   });
 
   it('It should reject more than 1,000 data in one request with InvalidParameterValue', async () => {
-    // The SDK gzips PutMetricData bodies of 10 KiB or more (requestCompression trait); the HTTP front does not decode gzip.
-    const client = new CloudWatchClient({ endpoint: h.simulators.urls.cloudwatch, region: REGION, maxAttempts: 1, disableRequestCompression: true });
+    // The SDK gzips PutMetricData bodies of 10 KiB or more (requestCompression trait); the HTTP front decodes them.
+    const client = new CloudWatchClient({ endpoint: h.simulators.urls.cloudwatch, region: REGION, maxAttempts: 1 });
     const data = Array.from({ length: 1001 }, () => ({ ...datum, Value: 1 }));
     try {
       const error = await rejectionOf(client.send(new PutMetricDataCommand({ Namespace: NAMESPACE, MetricData: data })));

@@ -1,6 +1,8 @@
 // Wire level of the simulator servers: raw HTTP requests check the JSON protocol
-// details (targets, content types, error bodies and headers, epoch-second timestamps)
-// that the SDK-level suites rely on.
+// details (targets, content types, error bodies and headers, epoch-second timestamps,
+// gzip-encoded bodies) that the SDK-level suites rely on.
+import { gzipSync } from 'node:zlib';
+import { GetMetricStatisticsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeEndpointCommand, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
 import { rejectionOf, startHarness, type Harness } from './harness';
 
@@ -12,8 +14,8 @@ afterEach(async () => {
   await h.close();
 });
 
-function post(url: string, target: string | undefined, body: string) {
-  const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.1' };
+function post(url: string, target: string | undefined, body: string | Buffer, extraHeaders: Record<string, string> = {}) {
+  const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.1', ...extraHeaders };
   if (target !== undefined) headers['x-amz-target'] = target;
   return fetch(`${url}/`, { method: 'POST', headers, body });
 }
@@ -102,6 +104,80 @@ describe('CloudWatch server', () => {
 
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ __type: 'SerializationException' });
+  });
+});
+
+describe('gzip-encoded bodies', () => {
+  it('It should accept a large PutMetricData that the real SDK gzips, and store every value', async () => {
+    // 1,000 data of 20 values each: about 200 KB of JSON, far above the SDK's 10 KiB compression threshold.
+    const values = Array.from({ length: 20 }, (_, index) => index + 1);
+    const data = Array.from({ length: 1000 }, () => ({
+      MetricName: 'Latency',
+      Dimensions: [{ Name: 'EndpointName', Value: 'ep' }],
+      Timestamp: new Date(h.clock.now()),
+      Values: values,
+      Unit: 'Milliseconds' as const,
+    }));
+    const encodings: Array<string | undefined> = [];
+    h.cloudwatch.middlewareStack.add(
+      (next) => async (args) => {
+        encodings.push((args.request as { headers: Record<string, string> }).headers['content-encoding']);
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'recordContentEncoding' },
+    );
+
+    await h.cloudwatch.send(new PutMetricDataCommand({ Namespace: 'Rehearsal/Test', MetricData: data }));
+    const statistics = await h.cloudwatch.send(
+      new GetMetricStatisticsCommand({
+        Namespace: 'Rehearsal/Test',
+        MetricName: 'Latency',
+        Dimensions: [{ Name: 'EndpointName', Value: 'ep' }],
+        StartTime: new Date(h.clock.now()),
+        EndTime: new Date(h.clock.now() + 60_000),
+        Period: 60,
+        Statistics: ['SampleCount', 'Sum'],
+      }),
+    );
+
+    expect(encodings[0]).toBe('gzip');
+    expect(statistics.Datapoints).toEqual([expect.objectContaining({ SampleCount: 20_000, Sum: 1000 * 210 })]);
+  });
+
+  it('It should decode a gzip body sent with Content-Encoding: gzip', async () => {
+    h.simulators.sagemaker.putEndpoint({
+      name: 'ep',
+      variants: [{ variantName: 'blue', instanceType: 'ml.m5.large', instanceCount: 1, weight: 1 }],
+    });
+
+    const response = await post(h.simulators.urls.sagemaker, 'SageMaker.DescribeEndpoint', gzipSync('{"EndpointName":"ep"}'), { 'content-encoding': 'gzip' });
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ EndpointName: 'ep', EndpointStatus: 'InService' });
+  });
+
+  it('It should answer a body that is not valid gzip with 400 SerializationException', async () => {
+    const response = await post(h.simulators.urls.sagemaker, 'SageMaker.DescribeEndpoint', '{"EndpointName":"ep"}', { 'content-encoding': 'gzip' });
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ __type: 'SerializationException', message: expect.stringContaining('gzip') });
+  });
+
+  it('It should apply the 10 MiB limit to the decoded body, so that a small gzip body cannot inflate past it', async () => {
+    const bomb = gzipSync(Buffer.alloc(11 * 1024 * 1024, ' '));
+    expect(bomb.length).toBeLessThan(100 * 1024);
+
+    const response = await post(h.simulators.urls.cloudwatch, 'GraniteServiceVersion20100801.PutMetricData', bomb, { 'content-encoding': 'gzip' });
+
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ __type: 'SerializationException' });
+  });
+
+  it('It should answer an encoding other than gzip with 415', async () => {
+    const response = await post(h.simulators.urls.sagemaker, 'SageMaker.DescribeEndpoint', '{"EndpointName":"ep"}', { 'content-encoding': 'br' });
+
+    expect(response.status).toBe(415);
+    expect(await response.json()).toMatchObject({ __type: 'SerializationException', message: expect.stringContaining('br') });
   });
 });
 
