@@ -7,8 +7,8 @@
 import '../rehearsal/polyfills';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { Command } from 'commander';
-import { InvalidConfigurationError, parseConfig, targetName, type ReleaseManagerConfig } from '../lambdas/domain/config';
+import { Command, CommanderError } from 'commander';
+import { InvalidConfigurationError, parseConfig, type ReleaseManagerConfig } from '../lambdas/domain/config';
 import { planSteps } from '../lambdas/domain/policy';
 import { renderTerminalChart } from '../rehearsal/chart';
 import { defaultRehearsals } from '../rehearsal/defaults';
@@ -66,7 +66,7 @@ async function rehearse(options: RehearseOptions): Promise<number> {
   const color = options.color && process.stdout.isTTY === true && !process.env.NO_COLOR;
   for (const [i, scenario] of scenarios.entries()) {
     const label = `[${i + 1}/${scenarios.length}] ${scenario.name}`;
-    const target = config.targets.find((t) => targetName(t) === scenario.target) ?? config.targets[0]!;
+    const target = rehearsal.targetOf(scenario);
     // The progress line goes to standard error, on a terminal only; never with --json.
     const progress = options.json ? undefined : new ProgressLine(process.stderr, label, planSteps(target).length);
     const outcome = await rehearsal.run(scenario, { onEntry: (entry) => progress?.update(entry) });
@@ -108,6 +108,8 @@ async function rehearse(options: RehearseOptions): Promise<number> {
 }
 
 const program = new Command()
+  // Usage errors exit 2, like every other bad input; 1 is kept for rehearsals that did not end as expected.
+  .exitOverride()
   .name('smrm')
   .description('SageMaker Release Manager: canary, linear and blue/green releases of SageMaker endpoints with automatic rollback');
 
@@ -132,6 +134,11 @@ program
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof CommanderError) {
+    // Commander has printed the message (or the help).
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+    return;
+  }
   const known = error instanceof InvalidScenarioError || error instanceof InvalidConfigurationError;
   console.error(`smrm: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}`);
   process.exitCode = 2;

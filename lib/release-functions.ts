@@ -8,15 +8,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ReleaseManagerConfig } from '../lambdas/domain/config';
-
-/** CloudFormation metadata key naming a function's handler module; the rehearsal binds tasks by it. */
-export const HANDLER_METADATA_KEY = 'sagemaker-release-manager:handler';
 
 export const HANDLER_NAMES = [
   'plan-release',
@@ -91,7 +88,6 @@ export class ReleaseFunctions extends Construct {
             : {}),
         },
       });
-      (fn.node.defaultChild as CfnResource).addMetadata(HANDLER_METADATA_KEY, name);
       functions[name] = fn;
     }
     // Bundling ran while the functions were constructed; the staged file is no longer needed.

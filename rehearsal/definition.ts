@@ -5,9 +5,9 @@
  * Lambda task is mapped to the handler module named in its function's metadata.
  */
 import { App } from 'aws-cdk-lib';
-import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
+import { BUNDLING_STACKS, PATH_METADATA_ENABLE_CONTEXT, PATH_METADATA_KEY } from 'aws-cdk-lib/cx-api';
 import type { ReleaseManagerConfigInput } from '../lambdas/domain/config';
-import { HANDLER_METADATA_KEY, type HandlerName } from '../lib/release-functions';
+import { HANDLER_NAMES, type HandlerName } from '../lib/release-functions';
 import { ReleaseManagerStack } from '../lib/release-manager-stack';
 
 export const REHEARSAL_ACCOUNT = '123456789012';
@@ -47,7 +47,8 @@ interface CfnTemplate {
 export function synthesizeWorkflow(config: ReleaseManagerConfigInput): SynthesizedWorkflow {
   // Only the definition is needed: no bundling, and no CloudFormation template validation
   // (about 3 s of WebAssembly; `cdk synth` and the construct tests still run it).
-  const app = new App({ context: { [BUNDLING_STACKS]: [] }, builtinCloudFormationValidation: false });
+  // Path metadata names each function's construct, which is its handler module.
+  const app = new App({ context: { [BUNDLING_STACKS]: [], [PATH_METADATA_ENABLE_CONTEXT]: true }, builtinCloudFormationValidation: false });
   const stack = new ReleaseManagerStack(app, 'Rehearsal', { config, env: { account: REHEARSAL_ACCOUNT, region: REHEARSAL_REGION } });
   const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
 
@@ -59,8 +60,8 @@ export function synthesizeWorkflow(config: ReleaseManagerConfigInput): Synthesiz
     if (resource.Type === 'AWS::Lambda::Function') {
       const arn = `arn:aws:lambda:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:function:${logicalId}`;
       functionArns.set(logicalId, arn);
-      const handler = resource.Metadata?.[HANDLER_METADATA_KEY];
-      if (typeof handler === 'string') {
+      const handler = handlerOfPath(resource.Metadata?.[PATH_METADATA_KEY]);
+      if (handler) {
         handlersByArn.set(arn, handler as HandlerName);
         // Lambda's default when MemorySize is unset.
         memoryMb[handler as HandlerName] = Number(resource.Properties?.MemorySize ?? 128);
@@ -116,4 +117,15 @@ export function synthesizeWorkflow(config: ReleaseManagerConfigInput): Synthesiz
     memoryMb,
     stateMachineArn: `arn:aws:states:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:stateMachine:${stateMachine.logicalId}`,
   };
+}
+
+/**
+ * The handler module a function runs, from its construct path: the release functions
+ * are constructs named after their handler (`.../plan-release/Resource`).
+ */
+export function handlerOfPath(path: unknown): HandlerName | undefined {
+  if (typeof path !== 'string') return undefined;
+  const segments = path.split('/');
+  const name = segments[segments.length - 2];
+  return (HANDLER_NAMES as readonly string[]).includes(name ?? '') && segments[segments.length - 1] === 'Resource' ? (name as HandlerName) : undefined;
 }

@@ -186,6 +186,14 @@ export class Rehearsal {
     return derived;
   }
 
+  /** The target a scenario rehearses, with the scenario's policy override applied. */
+  targetOf(scenarioInput: ScenarioInput): TargetConfig {
+    const scenario = parseScenario(scenarioInput);
+    const rehearsal =
+      scenario.policy && Object.values(scenario.policy).some((value) => value !== undefined) ? this.withPolicy(scenario.target, scenario.policy) : this;
+    return rehearsal.pickTarget(scenario.target);
+  }
+
   async run(scenarioInput: ScenarioInput, options: RehearsalOptions = {}): Promise<RehearsalResult> {
     const scenario = parseScenario(scenarioInput);
     if (scenario.policy && Object.values(scenario.policy).some((value) => value !== undefined)) {

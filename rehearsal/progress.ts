@@ -42,7 +42,8 @@ export class ProgressLine {
     if (now - this.lastDraw < this.intervalMs && entry.kind !== 'end') return;
     this.lastDraw = now;
     const line = `${this.label}  ${formatDuration(entry.at)}  ${entry.state}${this.step ? `  ${this.step}` : ''}  ${formatWeights(entry.weights)}`;
-    const width = Math.max(20, (this.stream.columns ?? 100) - 1);
+    // A terminal that does not report its size (columns 0 or unset) gets 100 columns.
+    const width = Math.max(20, (this.stream.columns || 100) - 1);
     this.stream.write(`\r\x1b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
     this.shown = true;
   }

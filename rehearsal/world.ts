@@ -5,7 +5,8 @@
  * time. Everything here goes through the simulators' scenario API, never through the
  * product's code.
  */
-import type { TargetConfig } from '../lambdas/domain/config';
+import { targetName, type TargetConfig } from '../lambdas/domain/config';
+import { planSteps } from '../lambdas/domain/policy';
 import { releaseNames } from '../lambdas/domain/names';
 import type { VirtualClock } from './clock';
 import { REHEARSAL_ACCOUNT, REHEARSAL_REGION } from './definition';
@@ -88,6 +89,11 @@ export function seedWorld({ scenario, target, sims, dataPlane, clock, onFault }:
   seedTraffic(dataPlane, scenario.traffic, scenario.candidate.version);
   const alarms = seedAlarms(scenario, target, sims, candidateVariant);
 
+  const steps = planSteps(target);
+  const stepOutOfRange = (index: number, step: number) =>
+    new InvalidScenarioError(
+      `Invalid scenario ${scenario.name}: faults[${index}].atStep: target ${targetName(target)} has ${steps.length} step${steps.length === 1 ? '' : 's'} (${steps.map((s) => `${s.weightPercent} %`).join(', ')}), got ${step}`,
+    );
   const stepActions = new Map<number, Array<() => void>>();
   const startedAt = clock.now();
   const records: FaultRecord[] = [];
@@ -102,6 +108,7 @@ export function seedWorld({ scenario, target, sims, dataPlane, clock, onFault }:
       record.firedAt = clock.now();
       onFault(fault, action());
     };
+    if (trigger.atStep !== undefined && trigger.atStep > steps.length) throw stepOutOfRange(index, trigger.atStep);
     if (trigger.atStep !== undefined) stepActions.set(trigger.atStep, [...(stepActions.get(trigger.atStep) ?? []), fire]);
     else clock.at(startedAt + (trigger.afterSeconds ?? 0) * 1000, fire);
   };
@@ -185,6 +192,11 @@ export function seedWorld({ scenario, target, sims, dataPlane, clock, onFault }:
         });
         break;
       case 'missing-alarm':
+        if (!alarms.some((a) => a.name === fault.alarm)) {
+          throw new InvalidScenarioError(
+            `Invalid scenario ${scenario.name}: faults[${index}].alarm: expected one of the target's or the scenario's alarms (${alarms.map((a) => a.name).join(', ') || 'none'}), got '${fault.alarm}'`,
+          );
+        }
         arm(index, fault, {}, () => `alarm ${fault.alarm} does not exist`);
         break;
       case 'no-traffic-to-candidate':
@@ -193,20 +205,24 @@ export function seedWorld({ scenario, target, sims, dataPlane, clock, onFault }:
           return 'clients send no request to the candidate variant';
         });
         break;
-      case 'silent-revert':
+      case 'silent-revert': {
         requireEndpoint(index, fault);
-        // Armed just before the step's weight change: after the previous step, or at the start for step 1.
-        arm(
-          index,
-          fault,
-          fault.atStep === 1 ? {} : { atStep: fault.atStep - 1 },
-          () => {
-            sims.sagemaker.revertNextWeightChange(endpoint);
-            return `the weight change of step ${fault.atStep} will be silently reverted`;
-          },
-          `the weight change of step ${fault.atStep}`,
-        );
+        const weight = steps[fault.atStep - 1]?.weightPercent;
+        if (weight === undefined) throw stepOutOfRange(index, fault.atStep);
+        // Armed from the start, it reverts only the change that sets the candidate to the step's weight,
+        // so a rollback before that step goes through.
+        const record: FaultRecord = { index, type: fault.type, trigger: `the weight change of step ${fault.atStep}` };
+        records.push(record);
+        sims.sagemaker.revertNextWeightChange(endpoint, (desired) => {
+          const total = [...desired.values()].reduce((sum, w) => sum + w, 0);
+          const share = total > 0 ? ((desired.get(candidateVariant) ?? 0) / total) * 100 : 0;
+          if (Math.abs(share - weight) > 0.5) return false;
+          record.firedAt = clock.now();
+          onFault(fault, `the shift to ${weight} % (step ${fault.atStep}) is accepted and will be silently reverted`);
+          return true;
+        });
         break;
+      }
       case 'alarm':
         if (!alarmNames.has(fault.alarm)) {
           throw new InvalidScenarioError(

@@ -264,7 +264,8 @@ interface EndpointRecord {
   /** Injected failure: the endpoint becomes Failed at `at`. */
   scheduledFailure: { at: number; reason: string } | undefined;
   /** Injected fault: the next accepted weight change ends with the previous weights. */
-  revertNextWeightChange: boolean;
+  /** Revert the next weight change (true), or the next one whose desired weights the predicate accepts. */
+  revertNextWeightChange: boolean | ((desiredWeights: ReadonlyMap<string, number>) => boolean);
 }
 
 const IN_PROGRESS: ReadonlySet<EndpointStatus> = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);
@@ -448,12 +449,13 @@ export class SageMakerSimulator {
    * The next UpdateEndpointWeightsAndCapacities on this endpoint is accepted and reports
    * Updating for the usual time, then ends InService with the previous weights and
    * instance counts (Current and Desired): a silent revert the workflow must detect by
-   * reading the weights back.
+   * reading the weights back. With `matches`, only the next change whose desired weights
+   * (every variant's, after the call) it accepts is reverted; other changes go through.
    */
-  revertNextWeightChange(name: string): void {
+  revertNextWeightChange(name: string, matches?: (desiredWeights: ReadonlyMap<string, number>) => boolean): void {
     const endpoint = this.settledEndpoint(name);
     if (!endpoint) throw new Error(`revertNextWeightChange: endpoint ${name} does not exist`);
-    endpoint.revertNextWeightChange = true;
+    endpoint.revertNextWeightChange = matches ?? true;
   }
 
   /** The next `times` calls of `operation` get ThrottlingException. */
@@ -772,14 +774,16 @@ export class SageMakerSimulator {
     if ([...weights.values()].every((weight) => weight === 0)) {
       throw validation(`The desired weights of all variants of endpoint "${endpoint.arn}" cannot all be 0.`);
     }
-    const revertTo = endpoint.revertNextWeightChange
+    const armed = endpoint.revertNextWeightChange;
+    const revert = armed === true || (typeof armed === 'function' && armed(weights));
+    const revertTo = revert
       ? endpoint.variants.map((variant) => ({
           variantName: variant.variantName,
           desiredWeight: variant.desiredWeight,
           desiredInstanceCount: variant.desiredInstanceCount,
         }))
       : undefined;
-    endpoint.revertNextWeightChange = false;
+    if (revert) endpoint.revertNextWeightChange = false;
     for (const desired of input.DesiredWeightsAndCapacities) {
       const variant = byName.get(desired.VariantName);
       if (!variant) continue;

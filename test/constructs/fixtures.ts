@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, type AppProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { PATH_METADATA_ENABLE_CONTEXT, PATH_METADATA_KEY } from 'aws-cdk-lib/cx-api';
 import type { ReleaseManagerConfigInput } from '../../lambdas/domain/config';
-import { HANDLER_METADATA_KEY } from '../../lib/release-functions';
 import { ReleaseManagerStack } from '../../lib/release-manager-stack';
+import { handlerOfPath } from '../../rehearsal/definition';
 
 export const ENV = { account: '123456789012', region: 'eu-west-1' } as const;
 export const STACK_NAME = 'SageMakerReleaseManager';
@@ -42,7 +43,7 @@ export interface Built {
 
 /** Builds the production stack in a fresh app; bundling is skipped unless `appProps.context` says otherwise. */
 export function build(config: ReleaseManagerConfigInput = committedConfig(), appProps: AppProps = {}): Built {
-  const app = new App({ ...appProps, context: { ...SKIP_BUNDLING, ...appProps.context } });
+  const app = new App({ ...appProps, context: { ...SKIP_BUNDLING, [PATH_METADATA_ENABLE_CONTEXT]: true, ...appProps.context } });
   const stack = new ReleaseManagerStack(app, STACK_NAME, { config, env: ENV });
   return { app, stack };
 }
@@ -104,12 +105,12 @@ export interface TaskFunction {
   readonly roleId: string;
 }
 
-/** The task functions, keyed by the handler name recorded in their metadata. */
+/** The task functions, keyed by their handler module (the name of their construct). */
 export function functionsByHandler(template: Template): Record<string, TaskFunction> {
   const result: Record<string, TaskFunction> = {};
   for (const [logicalId, fn] of Object.entries(resourcesOfType(template, 'AWS::Lambda::Function'))) {
-    const handler = fn.Metadata?.[HANDLER_METADATA_KEY];
-    if (typeof handler !== 'string') continue;
+    const handler = handlerOfPath(fn.Metadata?.[PATH_METADATA_KEY]);
+    if (!handler) continue;
     const role = fn.Properties.Role;
     const roleId = isObject(role) && Array.isArray(role['Fn::GetAtt']) ? String(role['Fn::GetAtt'][0]) : render(role);
     result[handler] = { logicalId, properties: fn.Properties, roleId };

@@ -96,13 +96,17 @@ describe('ProgressLine', () => {
   it('It should keep at least 20 columns on a very narrow terminal, and assume 100 when the width is unknown', () => {
     const narrow = stream(true, 5);
     const unknown = stream(true);
+    // `script` and some CI terminals report a width of 0.
+    const zero = stream(true, 0);
     const label = 'L'.repeat(150);
 
     new ProgressLine(narrow, label, 3, 0).update(bake);
     new ProgressLine(unknown, label, 3, 0).update(bake);
+    new ProgressLine(zero, label, 3, 0).update(bake);
 
     expect(narrow.writes[0].slice(CLEAR.length)).toBe(`${'L'.repeat(19)}…`);
     expect(unknown.writes[0].slice(CLEAR.length)).toBe(`${'L'.repeat(98)}…`);
+    expect(zero.writes[0].slice(CLEAR.length)).toBe(`${'L'.repeat(98)}…`);
   });
 
   it('It should redraw at most once per interval of wall time, but always draw the end', () => {

@@ -172,6 +172,17 @@ describe('smrm rehearse', () => {
     );
 
     it(
+      'It should exit 2 on an unknown option, as for every other bad input (1 means an expectation was not met)',
+      async () => {
+        const run = await rehearse('--bogus');
+
+        expect(run.code).toBe(2);
+        expect(run.stderr).toContain("error: unknown option '--bogus'");
+      },
+      RUN_TIMEOUT_MS,
+    );
+
+    it(
       'It should reject a policy override that makes the target invalid, naming the strategy fields',
       async () => {
         const run = await rehearse('--policy', '{"strategy":{"type":"linear"}}', '--no-report');

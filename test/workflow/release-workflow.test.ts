@@ -298,3 +298,31 @@ describe('traffic and alarms evaluated from metrics', () => {
     expect(result.cost.totalUsd).toBeGreaterThan(0);
   });
 });
+
+describe('faults placed precisely', () => {
+  it('It should revert only the weight change of the named step, so that an earlier rollback goes through', async () => {
+    const result = await rehearsal.run({
+      name: 'revert-after-rollback',
+      target: 'canary',
+      faults: [
+        { type: 'alarm', alarm: 'canary-5xx', atStep: 1 },
+        { type: 'silent-revert', atStep: 2 },
+      ],
+    });
+    expect(result.error).toBe('ReleaseRolledBack');
+    expectBaselineAlone(result);
+    expect(result.faults.find((f) => f.type === 'silent-revert')).toEqual({ type: 'silent-revert', trigger: 'the weight change of step 2' });
+  });
+
+  it('It should refuse a fault at a step the target does not have, naming the steps', async () => {
+    await expect(rehearsal.run({ name: 'too-far', target: 'canary', faults: [{ type: 'error-spike', atStep: 4 }] })).rejects.toThrow(
+      /faults\[0\]\.atStep: target canary has 3 steps \(10 %, 50 %, 100 %\), got 4/,
+    );
+  });
+
+  it('It should refuse to remove an alarm that neither the target nor the scenario has', async () => {
+    await expect(rehearsal.run({ name: 'typo', target: 'canary', faults: [{ type: 'missing-alarm', alarm: 'canary-5xxx' }] })).rejects.toThrow(
+      /faults\[0\]\.alarm: expected one of the target's or the scenario's alarms \(canary-5xx, canary-latency\), got 'canary-5xxx'/,
+    );
+  });
+});

@@ -141,6 +141,27 @@ describe('SetAlarmState', () => {
   });
 });
 
+describe('DescribeAlarms by action prefix', () => {
+  it('It should return only the alarms with an OK, ALARM or INSUFFICIENT_DATA action that starts with the prefix', async () => {
+    const base = {
+      Namespace: 'AWS/SageMaker',
+      MetricName: 'Invocations',
+      Statistic: 'Sum' as const,
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanThreshold' as const,
+    };
+    await h.cloudwatch.send(new PutMetricAlarmCommand({ ...base, AlarmName: 'paged', AlarmActions: ['arn:aws:sns:eu-west-1:123456789012:pager'] }));
+    await h.cloudwatch.send(new PutMetricAlarmCommand({ ...base, AlarmName: 'recovered', OKActions: ['arn:aws:sns:eu-west-1:123456789012:pager-ok'] }));
+    await h.cloudwatch.send(new PutMetricAlarmCommand({ ...base, AlarmName: 'quiet' }));
+
+    const found = await h.cloudwatch.send(new DescribeAlarmsCommand({ ActionPrefix: 'arn:aws:sns:eu-west-1:123456789012:pager' }));
+
+    expect(found.MetricAlarms?.map((a) => a.AlarmName)).toEqual(['paged', 'recovered']);
+  });
+});
+
 describe('PutMetricAlarm', () => {
   const alarm = {
     AlarmName: 'ep-latency',

@@ -336,6 +336,30 @@ describe('DeleteEndpointConfig', () => {
     expect(h.simulators.sagemaker.endpointConfigs()).toEqual([]);
   });
 
+  it('It should not block deleting a config that an endpoint runs (SageMaker allows it; the endpoint keeps running)', async () => {
+    h.simulators.sagemaker.putEndpoint({
+      name: 'ep',
+      variants: [{ variantName: 'blue', instanceType: 'ml.m5.large', instanceCount: 1, weight: 1 }],
+      configName: 'live-config',
+    });
+
+    await h.sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: 'live-config' }));
+
+    expect(h.simulators.sagemaker.endpointConfigs()).toEqual([]);
+    expect(h.simulators.sagemaker.endpoint('ep')).toMatchObject({ status: 'InService', configName: 'live-config' });
+  });
+
+  it('It should report every constraint violation of a request at once, counted, as SageMaker does', async () => {
+    const error = await rejectionOf(
+      h.sagemaker.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'bad_name', ProductionVariants: [variant({ InitialVariantWeight: -1 })] })),
+    );
+
+    expect(error.name).toBe('ValidationException');
+    expect(error.message).toMatch(
+      /^2 validation errors detected: Value 'bad_name' at 'endpointConfigName' failed to satisfy constraint: .*; Value '-1' at 'productionVariants\.1\.member\.initialVariantWeight' failed to satisfy constraint/,
+    );
+  });
+
   it('It should reject deleting a missing config with "Could not find endpoint configuration"', async () => {
     const error = await rejectionOf(h.sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: 'ghost' })));
 

@@ -14,6 +14,10 @@ import { VirtualClock } from '../../../rehearsal/clock';
 import { DEFAULT_TIMINGS, SageMakerSimulator, SimulatedServiceError } from '../../../rehearsal/simulator';
 import { ROLE_ARN, arnOf, rejectionOf, startHarness, type Harness } from './harness';
 
+it('It should default to the documented durations: create 480 s, update 600 s, weight change 60 s, delete 60 s', () => {
+  expect(DEFAULT_TIMINGS).toEqual({ createEndpointSeconds: 480, updateEndpointSeconds: 600, updateWeightsSeconds: 60, deleteEndpointSeconds: 60 });
+});
+
 let h: Harness;
 beforeEach(async () => {
   h = await startHarness();
