@@ -59,3 +59,62 @@ export class ResourceConflictError extends Error {
 export class RollbackFailedError extends Error {
   override readonly name = 'RollbackFailed';
 }
+
+/** Another execution holds the endpoint's ledger lock and its lease has not expired. */
+export class LockHeldError extends Error {
+  override readonly name = 'LockHeld';
+  constructor(
+    readonly endpointName: string,
+    /** The execution ARN that holds the lock. */
+    readonly owner: string,
+    /** Epoch seconds. */
+    readonly leaseExpiresAt: number,
+  ) {
+    super(`Endpoint ${endpointName} is locked by ${owner} until ${new Date(leaseExpiresAt * 1000).toISOString()} (lease expires at ${leaseExpiresAt})`);
+  }
+}
+
+/** The caller does not hold the endpoint's ledger lock: another execution does, or nobody does. */
+export class LockNotHeldError extends Error {
+  override readonly name = 'LockNotHeld';
+  constructor(
+    readonly endpointName: string,
+    readonly owner: string,
+    /** Who holds it instead, if anybody. */
+    readonly holder: string | undefined,
+  ) {
+    super(`${owner} does not hold the lock on endpoint ${endpointName}: ${holder ? `${holder} holds it` : 'nobody holds it'}`);
+  }
+}
+
+/** The ledger has no record of the release a task refers to. */
+export class ReleaseRecordNotFoundError extends Error {
+  override readonly name = 'ReleaseRecordNotFound';
+}
+
+/** A finished release record is never rewritten: it was finished with another status, or a step was recorded after the end. */
+export class ReleaseAlreadyFinishedError extends Error {
+  override readonly name = 'ReleaseAlreadyFinished';
+  constructor(
+    message: string,
+    readonly status: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A write does not fit the release record as stored (a step recorded before the one preceding it). */
+export class ReleaseRecordConflictError extends Error {
+  override readonly name = 'ReleaseRecordConflict';
+}
+
+/** An item read from the ledger does not match its schema; `issues` name the fields. */
+export class CorruptLedgerItemError extends Error {
+  override readonly name = 'CorruptLedgerItem';
+  constructor(
+    message: string,
+    readonly issues: readonly string[],
+  ) {
+    super(message);
+  }
+}
