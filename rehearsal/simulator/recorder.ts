@@ -34,7 +34,8 @@ export class CallRecorder<S extends SimulatedService> {
     if (!Number.isInteger(times) || times < 0) {
       throw new RangeError(`throttle(${operation}): times must be an integer >= 0, got ${times}`);
     }
-    this.throttles.set(operation, times);
+    // Bursts add up: a second burst before the first is used up throttles both.
+    this.throttles.set(operation, (this.throttles.get(operation) ?? 0) + times);
   }
 
   /** Runs one request: records it, applies pending throttles, records the outcome. */

@@ -458,7 +458,7 @@ export class SageMakerSimulator {
     endpoint.revertNextWeightChange = matches ?? true;
   }
 
-  /** The next `times` calls of `operation` get ThrottlingException. */
+  /** The next `times` calls of `operation` get ThrottlingException (added to any burst not used up yet). */
   throttle(operation: string, times: number): void {
     this.recorder.throttle(operation, times);
   }

@@ -247,6 +247,30 @@ describe('throttle', () => {
   });
 });
 
+describe('throttling bursts', () => {
+  it('It should add a second burst to what is left of the first', async () => {
+    h.simulators.sagemaker.putEndpoint({
+      name: 'ep',
+      variants: [{ variantName: 'blue', instanceType: 'ml.m5.large', instanceCount: 1, weight: 1 }],
+    });
+    h.simulators.sagemaker.throttle('DescribeEndpoint', 2);
+    await rejectionOf(h.sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'ep' })));
+    h.simulators.sagemaker.throttle('DescribeEndpoint', 2);
+
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      outcomes.push(
+        await h.sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'ep' })).then(
+          () => 'ok',
+          (error: Error) => error.name,
+        ),
+      );
+    }
+
+    expect(outcomes).toEqual(['ThrottlingException', 'ThrottlingException', 'ThrottlingException', 'ok']);
+  });
+});
+
 describe('call log', () => {
   it('It should record every call with its virtual time, including rejected ones', async () => {
     h.clock.advanceSeconds(30);
