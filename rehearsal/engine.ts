@@ -189,17 +189,18 @@ export class Rehearsal {
   /** The target a scenario rehearses, with the scenario's policy override applied. */
   targetOf(scenarioInput: ScenarioInput): TargetConfig {
     const scenario = parseScenario(scenarioInput);
-    const rehearsal =
-      scenario.policy && Object.values(scenario.policy).some((value) => value !== undefined) ? this.withPolicy(scenario.target, scenario.policy) : this;
-    return rehearsal.pickTarget(scenario.target);
+    return this.forScenario(scenario).pickTarget(scenario.target);
   }
 
   async run(scenarioInput: ScenarioInput, options: RehearsalOptions = {}): Promise<RehearsalResult> {
     const scenario = parseScenario(scenarioInput);
-    if (scenario.policy && Object.values(scenario.policy).some((value) => value !== undefined)) {
-      return this.withPolicy(scenario.target, scenario.policy).execute(scenario, options);
-    }
-    return this.execute(scenario, options);
+    return this.forScenario(scenario).execute(scenario, options);
+  }
+
+  /** This rehearsal, or the one with the scenario's policy override. */
+  private forScenario(scenario: Scenario): Rehearsal {
+    const policy = scenario.policy;
+    return policy && Object.values(policy).some((value) => value !== undefined) ? this.withPolicy(scenario.target, policy) : this;
   }
 
   private async execute(scenario: Scenario, options: RehearsalOptions): Promise<RehearsalResult> {

@@ -58,12 +58,8 @@ export const TrafficSchema = z.strictObject({
       latencyMs: BehaviourFields.latencyMs.default({ ...DEFAULT_BEHAVIOUR.latencyMs }),
       overheadLatencyMs: BehaviourFields.overheadLatencyMs.default({ ...DEFAULT_BEHAVIOUR.overheadLatencyMs }),
     })
-    .default({
-      errorRate4xx: DEFAULT_BEHAVIOUR.errorRate4xx,
-      errorRate5xx: DEFAULT_BEHAVIOUR.errorRate5xx,
-      latencyMs: { ...DEFAULT_BEHAVIOUR.latencyMs },
-      overheadLatencyMs: { ...DEFAULT_BEHAVIOUR.overheadLatencyMs },
-    }),
+    // Parsed like a given {}, so the field defaults above fill it in.
+    .prefault({}),
   /** The candidate's behaviour; each field unset is the baseline's. */
   candidate: z.strictObject(BehaviourFields).partial().default({}),
 });
@@ -256,7 +252,7 @@ export const ScenarioSchema = z.strictObject({
     .default({ version: 2, status: 'Approved' }),
   /** How the execution is started: the approval event, the manual input, or a raw input (for malformed-input rehearsals). */
   start: z.union([z.enum(['event', 'manual']), z.strictObject({ raw: z.unknown() })]).default('event'),
-  traffic: TrafficSchema.default(TrafficSchema.parse({})),
+  traffic: TrafficSchema.prefault({}),
   /** Definitions of the target's alarms, by name. An alarm without one exists in state OK and changes only by an `alarm` fault. */
   alarms: z.record(z.string().min(1).max(255), AlarmDefinitionSchema).default({}),
   faults: z.array(FaultSchema).default([]),

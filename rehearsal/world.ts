@@ -94,6 +94,10 @@ export function seedWorld({ scenario, target, sims, dataPlane, clock, onFault }:
     new InvalidScenarioError(
       `Invalid scenario ${scenario.name}: faults[${index}].atStep: target ${targetName(target)} has ${steps.length} step${steps.length === 1 ? '' : 's'} (${steps.map((s) => `${s.weightPercent} %`).join(', ')}), got ${step}`,
     );
+  const unknownAlarm = (index: number, alarm: string, known: readonly string[]) =>
+    new InvalidScenarioError(
+      `Invalid scenario ${scenario.name}: faults[${index}].alarm: expected one of the target's or the scenario's alarms (${known.join(', ') || 'none'}), got '${alarm}'`,
+    );
   const stepActions = new Map<number, Array<() => void>>();
   const startedAt = clock.now();
   const records: FaultRecord[] = [];
@@ -193,8 +197,10 @@ export function seedWorld({ scenario, target, sims, dataPlane, clock, onFault }:
         break;
       case 'missing-alarm':
         if (!alarms.some((a) => a.name === fault.alarm)) {
-          throw new InvalidScenarioError(
-            `Invalid scenario ${scenario.name}: faults[${index}].alarm: expected one of the target's or the scenario's alarms (${alarms.map((a) => a.name).join(', ') || 'none'}), got '${fault.alarm}'`,
+          throw unknownAlarm(
+            index,
+            fault.alarm,
+            alarms.map((a) => a.name),
           );
         }
         arm(index, fault, {}, () => `alarm ${fault.alarm} does not exist`);
@@ -225,9 +231,7 @@ export function seedWorld({ scenario, target, sims, dataPlane, clock, onFault }:
       }
       case 'alarm':
         if (!alarmNames.has(fault.alarm)) {
-          throw new InvalidScenarioError(
-            `Invalid scenario ${scenario.name}: faults[${index}].alarm: expected one of the target's or the scenario's alarms (${[...alarmNames].join(', ') || 'none'}), got '${fault.alarm}'`,
-          );
+          throw unknownAlarm(index, fault.alarm, [...alarmNames]);
         }
         arm(index, fault, fault, () => {
           sims.cloudwatch.scheduleAlarmState(fault.alarm, fault.state, clock.now(), fault.reason ?? `Rehearsal: ${fault.alarm} set to ${fault.state}`);

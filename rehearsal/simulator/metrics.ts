@@ -158,7 +158,7 @@ export class MetricStore {
     // Data usually arrives in time order: append; otherwise insert after the last point at or before it.
     const last = points[points.length - 1];
     if (!last || last.timestamp <= datapoint.timestamp) points.push(datapoint);
-    else points.splice(upperBound(points, datapoint.timestamp), 0, datapoint);
+    else points.splice(firstAfter(points, datapoint.timestamp, { inclusive: false }), 0, datapoint);
   }
 
   /** Every metric with at least one datapoint, with the time of its latest datapoint. */
@@ -181,7 +181,7 @@ export class MetricStore {
     const points = series.points;
     const builders = new Map<string, AggregateBuilder>();
     const order: string[] = [];
-    for (let index = lowerBound(points, firstBucket); index < points.length; index++) {
+    for (let index = firstAfter(points, firstBucket, { inclusive: true }); index < points.length; index++) {
       const point = points[index];
       if (!point || point.timestamp >= lastBucket + periodMs) break;
       if (query.unit !== undefined && point.unit !== query.unit) continue;
@@ -286,23 +286,17 @@ export function datapointFromStatisticSet(
   return base;
 }
 
-function lowerBound(points: readonly StoredDatapoint[], timestamp: number): number {
+/**
+ * The index of the first datapoint after `timestamp` (or at it, unless `inclusive` is
+ * false): a binary search over points kept in time order.
+ */
+function firstAfter(points: readonly StoredDatapoint[], timestamp: number, { inclusive }: { inclusive: boolean }): number {
   let low = 0;
   let high = points.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    if ((points[mid] as StoredDatapoint).timestamp < timestamp) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
-
-function upperBound(points: readonly StoredDatapoint[], timestamp: number): number {
-  let low = 0;
-  let high = points.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if ((points[mid] as StoredDatapoint).timestamp <= timestamp) low = mid + 1;
+    const at = (points[mid] as StoredDatapoint).timestamp;
+    if (at < timestamp || (!inclusive && at === timestamp)) low = mid + 1;
     else high = mid;
   }
   return low;

@@ -18,18 +18,18 @@ export function hashSeed(...parts: ReadonlyArray<string | number>): number {
     hash ^= text.charCodeAt(index);
     hash = imul(hash, 0x01000193);
   }
-  // Final avalanche (from murmur3's fmix32), so that close inputs give distant seeds.
-  hash ^= hash >>> 16;
-  hash = imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = imul(hash, 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return hash >>> 0;
+  // Final avalanche, so that close inputs give distant seeds.
+  return fmix32(hash);
 }
 
 /** A seed for stream `stream` of `seed`: distinct streams give unrelated seeds. */
 export function mixSeed(seed: number, stream: number): number {
-  let hash = (seed ^ imul(stream, 0x9e3779b9)) >>> 0;
+  return fmix32((seed ^ imul(stream, 0x9e3779b9)) >>> 0);
+}
+
+/** murmur3's 32-bit finalizer: every input bit affects every output bit. */
+function fmix32(input: number): number {
+  let hash = input;
   hash ^= hash >>> 16;
   hash = imul(hash, 0x85ebca6b);
   hash ^= hash >>> 13;

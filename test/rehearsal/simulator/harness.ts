@@ -2,7 +2,7 @@
 // fresh virtual clock, and real SDK v3 clients pointed at them (no retries, so every
 // injected error reaches the test).
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { CreateEndpointConfigCommand, CreateModelCommand, SageMakerClient, type ProductionVariantInstanceType } from '@aws-sdk/client-sagemaker';
 import { VirtualClock } from '../../../rehearsal/clock';
 import { startSimulators, type RunningSimulators, type Timings } from '../../../rehearsal/simulator';
 
@@ -57,3 +57,43 @@ export const arnOf = {
   endpointConfig: (name: string) => `arn:aws:sagemaker:${REGION}:${ACCOUNT}:endpoint-config/${name.toLowerCase()}`,
   model: (name: string) => `arn:aws:sagemaker:${REGION}:${ACCOUNT}:model/${name.toLowerCase()}`,
 };
+
+export interface CanaryConfigOptions {
+  /** Instances of the blue (baseline) variant, on the endpoint and in the canary config. @default 1 */
+  readonly blueInstanceCount?: number;
+  /** Instance type of the green (candidate) variant. @default 'ml.m5.large' */
+  readonly greenInstanceType?: ProductionVariantInstanceType;
+}
+
+/**
+ * Seeds endpoint `ep` (variant blue on package fraud/1, ml.m5.large) and creates, through
+ * the SDK, model `ep-green` on package fraud/2 and config `ep-config-canary`: blue 0.9,
+ * green 0.1.
+ */
+export async function endpointWithCanaryConfig(h: Harness, options: CanaryConfigOptions = {}): Promise<{ v1: string; v2: string }> {
+  const blueCount = options.blueInstanceCount ?? 1;
+  const sim = h.simulators.sagemaker;
+  const v1 = sim.putModelPackage({ groupName: 'fraud', version: 1 });
+  const v2 = sim.putModelPackage({ groupName: 'fraud', version: 2 });
+  sim.putEndpoint({
+    name: 'ep',
+    variants: [{ variantName: 'blue', modelPackageArn: v1, instanceType: 'ml.m5.large', instanceCount: blueCount, weight: 1 }],
+  });
+  await h.sagemaker.send(new CreateModelCommand({ ModelName: 'ep-green', ExecutionRoleArn: ROLE_ARN, PrimaryContainer: { ModelPackageName: v2 } }));
+  await h.sagemaker.send(
+    new CreateEndpointConfigCommand({
+      EndpointConfigName: 'ep-config-canary',
+      ProductionVariants: [
+        { VariantName: 'blue', ModelName: 'ep-blue', InstanceType: 'ml.m5.large', InitialInstanceCount: blueCount, InitialVariantWeight: 0.9 },
+        {
+          VariantName: 'green',
+          ModelName: 'ep-green',
+          InstanceType: options.greenInstanceType ?? 'ml.m5.large',
+          InitialInstanceCount: 1,
+          InitialVariantWeight: 0.1,
+        },
+      ],
+    }),
+  );
+  return { v1, v2 };
+}

@@ -5,7 +5,6 @@
 import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
-  CreateModelCommand,
   DeleteEndpointCommand,
   DeleteModelCommand,
   DescribeEndpointCommand,
@@ -13,37 +12,17 @@ import {
   UpdateEndpointWeightsAndCapacitiesCommand,
 } from '@aws-sdk/client-sagemaker';
 import { DEFAULT_TIMINGS } from '../../../rehearsal/simulator';
-import { ROLE_ARN, arnOf, rejectionOf, startHarness, type Harness } from './harness';
+import { arnOf, endpointWithCanaryConfig, rejectionOf, startHarness, type Harness } from './harness';
 
 let h: Harness;
+/** Blue on two ml.m5.large instances; green on ml.g5.xlarge. */
+const seedCanary = () => endpointWithCanaryConfig(h, { blueInstanceCount: 2, greenInstanceType: 'ml.g5.xlarge' });
 beforeEach(async () => {
   h = await startHarness();
 });
 afterEach(async () => {
   await h.close();
 });
-
-/** Seeds `ep` (blue on package v1) and a canary config whose green variant runs v2 on ml.g5.xlarge. */
-async function endpointWithCanaryConfig(): Promise<{ v1: string; v2: string }> {
-  const sim = h.simulators.sagemaker;
-  const v1 = sim.putModelPackage({ groupName: 'fraud', version: 1 });
-  const v2 = sim.putModelPackage({ groupName: 'fraud', version: 2 });
-  sim.putEndpoint({
-    name: 'ep',
-    variants: [{ variantName: 'blue', modelPackageArn: v1, instanceType: 'ml.m5.large', instanceCount: 2, weight: 1 }],
-  });
-  await h.sagemaker.send(new CreateModelCommand({ ModelName: 'ep-green', ExecutionRoleArn: ROLE_ARN, PrimaryContainer: { ModelPackageName: v2 } }));
-  await h.sagemaker.send(
-    new CreateEndpointConfigCommand({
-      EndpointConfigName: 'ep-config-canary',
-      ProductionVariants: [
-        { VariantName: 'blue', ModelName: 'ep-blue', InstanceType: 'ml.m5.large', InitialInstanceCount: 2, InitialVariantWeight: 0.9 },
-        { VariantName: 'green', ModelName: 'ep-green', InstanceType: 'ml.g5.xlarge', InitialInstanceCount: 1, InitialVariantWeight: 0.1 },
-      ],
-    }),
-  );
-  return { v1, v2 };
-}
 
 const describe_ = (name = 'ep') => h.sagemaker.send(new DescribeEndpointCommand({ EndpointName: name }));
 const setWeights = (weights: Record<string, number>, name = 'ep') =>
@@ -56,7 +35,7 @@ const setWeights = (weights: Record<string, number>, name = 'ep') =>
 
 describe("failDeploymentsOf(..., 'insufficient-capacity')", () => {
   it('It should roll an UpdateEndpoint back to the previous config, InService, with an InsufficientInstanceCapacity FailureReason naming the instance type', async () => {
-    const { v2 } = await endpointWithCanaryConfig();
+    const { v2 } = await seedCanary();
     h.simulators.sagemaker.failDeploymentsOf(v2, 'insufficient-capacity');
 
     await h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'ep-config-canary' }));
@@ -75,7 +54,7 @@ describe("failDeploymentsOf(..., 'insufficient-capacity')", () => {
   });
 
   it('It should end a CreateEndpoint Failed with the insufficient capacity FailureReason', async () => {
-    const { v2 } = await endpointWithCanaryConfig();
+    const { v2 } = await seedCanary();
     h.simulators.sagemaker.failDeploymentsOf(v2, 'insufficient-capacity');
 
     await h.sagemaker.send(new CreateEndpointCommand({ EndpointName: 'ep-2', EndpointConfigName: 'ep-config-canary' }));
@@ -90,7 +69,7 @@ describe("failDeploymentsOf(..., 'insufficient-capacity')", () => {
   });
 
   it('It should let a later deployment that does not contain the package succeed and clear FailureReason', async () => {
-    const { v2 } = await endpointWithCanaryConfig();
+    const { v2 } = await seedCanary();
     h.simulators.sagemaker.failDeploymentsOf(v2, 'insufficient-capacity');
     await h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'ep-config-canary' }));
     h.clock.advanceSeconds(DEFAULT_TIMINGS.updateEndpointSeconds);
@@ -113,7 +92,7 @@ describe("failDeploymentsOf(..., 'insufficient-capacity')", () => {
 
 describe('slowDeploymentsOf', () => {
   it('It should keep an UpdateEndpoint of a config with the package Updating for the given time, rejecting other updates meanwhile', async () => {
-    const { v2 } = await endpointWithCanaryConfig();
+    const { v2 } = await seedCanary();
     h.simulators.sagemaker.slowDeploymentsOf(v2, 3600);
 
     await h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'ep-config-canary' }));
@@ -131,7 +110,7 @@ describe('slowDeploymentsOf', () => {
   });
 
   it('It should keep a CreateEndpoint of a config with the package Creating for the given time', async () => {
-    const { v2 } = await endpointWithCanaryConfig();
+    const { v2 } = await seedCanary();
     h.simulators.sagemaker.slowDeploymentsOf(v2, 1200);
 
     await h.sagemaker.send(new CreateEndpointCommand({ EndpointName: 'ep-2', EndpointConfigName: 'ep-config-canary' }));
@@ -145,7 +124,7 @@ describe('slowDeploymentsOf', () => {
   });
 
   it('It should leave deployments of configs without the package at the default duration', async () => {
-    await endpointWithCanaryConfig();
+    await seedCanary();
     h.simulators.sagemaker.slowDeploymentsOf(h.simulators.sagemaker.putModelPackage({ groupName: 'fraud', version: 9 }), 3600);
 
     await h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'ep-config-canary' }));
@@ -162,7 +141,7 @@ describe('slowDeploymentsOf', () => {
 
 describe('failEndpoint', () => {
   it('It should make the endpoint Failed with the FailureReason at once, and reject updates as for any Failed endpoint', async () => {
-    await endpointWithCanaryConfig();
+    await seedCanary();
     h.clock.advanceSeconds(30);
 
     h.simulators.sagemaker.failEndpoint('ep', 'Simulated: the instances of production variant blue were lost.');
@@ -179,7 +158,7 @@ describe('failEndpoint', () => {
   });
 
   it('It should fail the endpoint at the given time, abandoning an update still in progress then', async () => {
-    await endpointWithCanaryConfig();
+    await seedCanary();
     const at = h.clock.now() + 300_000;
     h.simulators.sagemaker.failEndpoint('ep', 'Simulated failure', at);
 
@@ -197,7 +176,7 @@ describe('failEndpoint', () => {
   });
 
   it('It should let an update that ends before the failure time complete first', async () => {
-    await endpointWithCanaryConfig();
+    await seedCanary();
     h.simulators.sagemaker.failEndpoint('ep', 'Simulated failure', h.clock.now() + 3_600_000);
 
     await h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'ep-config-canary' }));
@@ -209,7 +188,7 @@ describe('failEndpoint', () => {
   });
 
   it('It should allow DeleteEndpoint on the Failed endpoint', async () => {
-    await endpointWithCanaryConfig();
+    await seedCanary();
     h.simulators.sagemaker.failEndpoint('ep', 'Simulated failure');
 
     await h.sagemaker.send(new DeleteEndpointCommand({ EndpointName: 'ep' }));
@@ -219,7 +198,7 @@ describe('failEndpoint', () => {
   });
 
   it('It should reject an unknown endpoint and a time in the past', async () => {
-    await endpointWithCanaryConfig();
+    await seedCanary();
 
     expect(() => h.simulators.sagemaker.failEndpoint('ghost', 'x')).toThrow('does not exist');
     expect(() => h.simulators.sagemaker.failEndpoint('ep', 'x', h.clock.now() - 1)).toThrow(RangeError);
@@ -228,7 +207,7 @@ describe('failEndpoint', () => {
 
 describe('revertNextWeightChange', () => {
   it('It should accept the next weight change, report Updating with the new DesiredWeight, then end InService with the previous weights', async () => {
-    await endpointWithCanaryConfig();
+    await seedCanary();
     await h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'ep-config-canary' }));
     h.clock.advanceSeconds(DEFAULT_TIMINGS.updateEndpointSeconds);
     h.simulators.sagemaker.revertNextWeightChange('ep');
@@ -252,7 +231,7 @@ describe('revertNextWeightChange', () => {
   });
 
   it('It should revert only the next accepted change: a rejected call does not use it up, the one after applies', async () => {
-    await endpointWithCanaryConfig();
+    await seedCanary();
     h.simulators.sagemaker.revertNextWeightChange('ep');
 
     await rejectionOf(setWeights({ ghost: 1 }));
@@ -274,7 +253,7 @@ describe('revertNextWeightChange', () => {
 
 describe('servingVariants', () => {
   it('It should report status, current weights, instance counts, package ARNs and versions of the running variants', async () => {
-    const { v1, v2 } = await endpointWithCanaryConfig();
+    const { v1, v2 } = await seedCanary();
     await h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'ep-config-canary' }));
 
     const during = h.simulators.sagemaker.servingVariants('ep');
@@ -295,7 +274,7 @@ describe('servingVariants', () => {
   });
 
   it('It should keep the versions of a deployed variant after its model is deleted, and list no package for an image model', async () => {
-    await endpointWithCanaryConfig();
+    await seedCanary();
     h.simulators.sagemaker.putEndpoint({ name: 'ep-image', variants: [{ variantName: 'only', instanceType: 'ml.m5.large', instanceCount: 1, weight: 1 }] });
 
     await h.sagemaker.send(new DeleteModelCommand({ ModelName: 'ep-blue' }));

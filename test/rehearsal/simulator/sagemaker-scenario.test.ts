@@ -2,7 +2,6 @@
 // revert, failed creation, throttling) and the call log, observed through the real SDK.
 import {
   CreateEndpointCommand,
-  CreateEndpointConfigCommand,
   CreateModelCommand,
   DescribeEndpointCommand,
   DescribeModelCommand,
@@ -12,7 +11,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { VirtualClock } from '../../../rehearsal/clock';
 import { DEFAULT_TIMINGS, SageMakerSimulator, SimulatedServiceError } from '../../../rehearsal/simulator';
-import { ROLE_ARN, arnOf, rejectionOf, startHarness, type Harness } from './harness';
+import { ROLE_ARN, arnOf, endpointWithCanaryConfig, rejectionOf, startHarness, type Harness } from './harness';
 
 it('It should default to the documented durations: create 480 s, update 600 s, weight change 60 s, delete 60 s', () => {
   expect(DEFAULT_TIMINGS).toEqual({ createEndpointSeconds: 480, updateEndpointSeconds: 600, updateWeightsSeconds: 60, deleteEndpointSeconds: 60 });
@@ -25,46 +24,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await h.close();
 });
-
-/** Seeds `ep` on package v1, and a canary config whose green variant runs package v2. */
-async function endpointWithCanaryConfig(): Promise<{ v1: string; v2: string }> {
-  const sim = h.simulators.sagemaker;
-  const v1 = sim.putModelPackage({ groupName: 'fraud', version: 1 });
-  const v2 = sim.putModelPackage({ groupName: 'fraud', version: 2 });
-  sim.putEndpoint({
-    name: 'ep',
-    variants: [{ variantName: 'blue', modelPackageArn: v1, instanceType: 'ml.m5.large', instanceCount: 1, weight: 1 }],
-  });
-  await h.sagemaker.send(
-    new CreateModelCommand({
-      ModelName: 'ep-green',
-      ExecutionRoleArn: ROLE_ARN,
-      PrimaryContainer: { ModelPackageName: v2 },
-    }),
-  );
-  await h.sagemaker.send(
-    new CreateEndpointConfigCommand({
-      EndpointConfigName: 'ep-config-canary',
-      ProductionVariants: [
-        {
-          VariantName: 'blue',
-          ModelName: 'ep-blue',
-          InstanceType: 'ml.m5.large',
-          InitialInstanceCount: 1,
-          InitialVariantWeight: 0.9,
-        },
-        {
-          VariantName: 'green',
-          ModelName: 'ep-green',
-          InstanceType: 'ml.m5.large',
-          InitialInstanceCount: 1,
-          InitialVariantWeight: 0.1,
-        },
-      ],
-    }),
-  );
-  return { v1, v2 };
-}
 
 describe('putEndpoint', () => {
   it('It should seed models, an endpoint config and an InService endpoint with no delay', async () => {
@@ -106,7 +65,7 @@ describe('putEndpoint', () => {
 
 describe('endpoint snapshot', () => {
   it('It should return a plain snapshot after lazy transitions', async () => {
-    await endpointWithCanaryConfig();
+    await endpointWithCanaryConfig(h);
     await h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'ep-config-canary' }));
 
     const during = h.simulators.sagemaker.endpoint('ep');
@@ -185,7 +144,7 @@ describe('holdEndpoint', () => {
 
 describe('failDeploymentsOf', () => {
   it('It should silently revert an update to the previous config and variants, with no FailureReason', async () => {
-    const { v2 } = await endpointWithCanaryConfig();
+    const { v2 } = await endpointWithCanaryConfig(h);
     h.simulators.sagemaker.failDeploymentsOf(v2, 'silent-revert');
 
     await h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'ep-config-canary' }));
@@ -202,7 +161,7 @@ describe('failDeploymentsOf', () => {
   });
 
   it('It should revert an update and set FailureReason in report-failure mode', async () => {
-    const { v2 } = await endpointWithCanaryConfig();
+    const { v2 } = await endpointWithCanaryConfig(h);
     h.simulators.sagemaker.failDeploymentsOf(v2, 'report-failure');
 
     await h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'ep-config-canary' }));
@@ -215,7 +174,7 @@ describe('failDeploymentsOf', () => {
   });
 
   it('It should end a CreateEndpoint on that package Failed with a FailureReason', async () => {
-    await endpointWithCanaryConfig();
+    await endpointWithCanaryConfig(h);
     const v2 = 'arn:aws:sagemaker:eu-west-1:123456789012:model-package/fraud/2';
     h.simulators.sagemaker.failDeploymentsOf(v2, 'silent-revert');
 
@@ -293,7 +252,7 @@ describe('call log', () => {
   });
 
   it('It should list only mutating calls in mutatingCalls()', async () => {
-    await endpointWithCanaryConfig();
+    await endpointWithCanaryConfig(h);
     await h.sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'ep' }));
     await h.sagemaker.send(new UpdateEndpointCommand({ EndpointName: 'ep', EndpointConfigName: 'ep-config-canary' }));
 
