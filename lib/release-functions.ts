@@ -1,9 +1,11 @@
 /**
  * The release workflow's Lambda functions, one per task, with the house defaults:
  * Node.js 24 on ARM64, bundled by the local esbuild (minified, SDK v3 bundled, source
- * maps), X-Ray tracing, and an explicit log group with retention. The plan function
- * gets the validated targets as a file in its bundle, so the configuration can grow
- * without touching the 4 KB Lambda environment limit.
+ * maps), X-Ray tracing, and an explicit log group with retention. The functions that
+ * resolve a target (TARGETS_FILE_USERS) get the validated targets as a file in their
+ * bundle, so the configuration can grow without touching the 4 KB Lambda environment
+ * limit. Each function gets only the environment variables of what it uses: the ledger
+ * table, the event bus, the state machine.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +18,8 @@ import { Construct } from 'constructs';
 import type { ReleaseManagerConfig } from '../lambdas/domain/config';
 
 export const HANDLER_NAMES = [
+  'start-release',
+  'take-lock',
   'plan-release',
   'create-candidate',
   'deploy-candidate',
@@ -25,11 +29,42 @@ export const HANDLER_NAMES = [
   'promote-candidate',
   'finish-promotion',
   'roll-back',
+  'record-outcome',
+  'request-approval',
+  'operator-action',
 ] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
+/** The functions that resolve a target and so get targets.json next to their code. */
+export const TARGETS_FILE_USERS: readonly HandlerName[] = ['plan-release', 'take-lock', 'operator-action'];
+/** The functions that read or write the ledger (LEDGER_TABLE_NAME). */
+export const LEDGER_USERS: readonly HandlerName[] = [
+  'take-lock',
+  'plan-release',
+  // The tasks that change the endpoint first check that their execution still holds the lock.
+  'deploy-candidate',
+  'promote-candidate',
+  'roll-back',
+  'check-endpoint',
+  'shift-traffic',
+  'evaluate-alarms',
+  'record-outcome',
+  'request-approval',
+  'operator-action',
+];
+/** The functions that put lifecycle events (EVENT_BUS_NAME); take-lock emits "Release Recovered". */
+export const EVENT_EMITTERS: readonly HandlerName[] = ['take-lock', 'plan-release', 'evaluate-alarms', 'record-outcome', 'request-approval'];
+/** The functions that start executions (STATE_MACHINE_ARN). */
+export const EXECUTION_STARTERS: readonly HandlerName[] = ['start-release'];
+
 export interface ReleaseFunctionsProps {
   readonly config: ReleaseManagerConfig;
+  /** LEDGER_TABLE_NAME of the LEDGER_USERS. */
+  readonly ledgerTableName: string;
+  /** STATE_MACHINE_ARN of the EXECUTION_STARTERS; built from the state machine's name, not a token of it (no dependency cycle). */
+  readonly stateMachineArn: string;
+  /** EVENT_BUS_NAME of the EVENT_EMITTERS. @default 'default' */
+  readonly eventBusName?: string;
   /** @default RetentionDays.THREE_MONTHS */
   readonly logRetention?: RetentionDays;
   /** @default RemovalPolicy.RETAIN, so logs outlive the stack for audits */
@@ -68,6 +103,9 @@ export class ReleaseFunctions extends Construct {
         environment: {
           NODE_OPTIONS: '--enable-source-maps',
           POWERTOOLS_SERVICE_NAME: 'sagemaker-release-manager',
+          ...(LEDGER_USERS.includes(name) ? { LEDGER_TABLE_NAME: props.ledgerTableName } : {}),
+          ...(EVENT_EMITTERS.includes(name) ? { EVENT_BUS_NAME: props.eventBusName ?? 'default' } : {}),
+          ...(EXECUTION_STARTERS.includes(name) ? { STATE_MACHINE_ARN: props.stateMachineArn } : {}),
         },
         bundling: {
           forceDockerBundling: false,
@@ -77,7 +115,7 @@ export class ReleaseFunctions extends Construct {
           format: OutputFormat.CJS,
           // Bundle the SDK v3 clients: a pinned, tested version instead of the runtime's.
           externalModules: [],
-          ...(name === 'plan-release'
+          ...(TARGETS_FILE_USERS.includes(name)
             ? {
                 commandHooks: {
                   beforeBundling: () => [],

@@ -1,13 +1,21 @@
 /**
  * The EventBridge rule that starts a release when a model version in a configured
- * group is approved. Pinned to the stack's account and region; failed deliveries are
- * retried and then kept in a dead-letter queue, watched by an alarm.
+ * group is approved. Pinned to the stack's account and region. Its target is the
+ * start-release function, which starts the state machine with a name derived from the
+ * event, so a duplicate delivery starts no second release. Both ways an approval can be
+ * lost end in one dead-letter queue, watched by an alarm:
+ * - EventBridge cannot deliver the event to the function (retried, then the event itself
+ *   goes to the queue, with the error in its message attributes);
+ * - the function fails on the event (Lambda retries the asynchronous invocation twice,
+ *   then its on-failure destination puts an invocation record, with the event as
+ *   `requestPayload`, in the queue).
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Rule } from 'aws-cdk-lib/aws-events';
-import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
-import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag';
@@ -15,13 +23,17 @@ import { acknowledge } from './nag';
 export const MODEL_PACKAGE_STATE_CHANGE = 'SageMaker Model Package State Change';
 
 export interface ReleaseTriggerProps {
-  readonly stateMachine: IStateMachine;
+  /** The start-release function. */
+  readonly startFunction: IFunction;
   readonly modelPackageGroupNames: readonly string[];
-  /** @default 8 */
+  /** EventBridge delivery retries. @default 8 */
   readonly retryAttempts?: number;
   /** @default Duration.hours(4) */
   readonly maxEventAge?: Duration;
 }
+
+/** Lambda's retries of a failed asynchronous invocation of the start-release function (its maximum). */
+export const START_FUNCTION_RETRY_ATTEMPTS = 2;
 
 export class ReleaseTrigger extends Construct {
   public readonly rule: Rule;
@@ -51,15 +63,20 @@ export class ReleaseTrigger extends Construct {
       },
     });
     this.rule.addTarget(
-      new SfnStateMachine(props.stateMachine, {
+      new LambdaFunction(props.startFunction, {
         deadLetterQueue: this.deadLetterQueue,
         retryAttempts: props.retryAttempts ?? 8,
         maxEventAge: props.maxEventAge ?? Duration.hours(4),
       }),
     );
+    // EventBridge invokes asynchronously: a function error is Lambda's to retry, then to send on.
+    props.startFunction.configureAsyncInvoke({
+      retryAttempts: START_FUNCTION_RETRY_ATTEMPTS,
+      onFailure: new SqsDestination(this.deadLetterQueue),
+    });
     this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
       alarmDescription:
-        'An approval event could not start a release (see docs/runbook.md#an-approval-did-not-start-a-release). The event is in the dead-letter queue.',
+        'An approval event could not start a release (see docs/runbook.md#an-approval-did-not-start-a-release). The event, or the failed invocation of start-release with the event as requestPayload, is in the dead-letter queue.',
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
       threshold: 0,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -19,9 +19,9 @@ export const RETRY_LAMBDA_SERVICE: RetryProps = {
   backoffRate: 2,
 };
 
-/** SageMaker or CloudWatch throttled us after the SDK's own retries: at most 5+10+20+40+60+60 = 195 s, jittered. */
+/** SageMaker, CloudWatch, DynamoDB, EventBridge or Step Functions throttled us after the SDK's own retries: at most 5+10+20+40+60+60 = 195 s, jittered. */
 export const RETRY_THROTTLING: RetryProps = {
-  errors: ['ThrottlingException', 'Throttling', 'TooManyRequestsException'],
+  errors: ['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded'],
   interval: Duration.seconds(5),
   maxAttempts: 6,
   backoffRate: 2,
@@ -37,9 +37,9 @@ export const RETRY_ENDPOINT_BUSY: RetryProps = {
   backoffRate: 1.5,
 };
 
-/** A network or 5xx error from SageMaker or CloudWatch that the SDK gave up on: 5+10+20 = 35 s. */
+/** A network or 5xx error that the SDK gave up on, or a lifecycle event EventBridge did not take: 5+10+20 = 35 s. */
 export const RETRY_TRANSIENT: RetryProps = {
-  errors: ['InternalFailure', 'ServiceUnavailable', 'InternalServerError', 'TimeoutError', 'NetworkingError'],
+  errors: ['InternalFailure', 'ServiceUnavailable', 'InternalServerError', 'TimeoutError', 'NetworkingError', 'EventPublishFailed'],
   interval: Duration.seconds(5),
   maxAttempts: 3,
   backoffRate: 2,

@@ -10,6 +10,8 @@
  */
 const MINUTE_MS = 60_000;
 const DEFAULT_START = Date.UTC(2026, 0, 1, 9, 0, 0);
+/** The real Date, captured when this module loads (before a virtual one is installed). */
+const REAL_DATE = Date;
 
 export class VirtualClock {
   private current: number;
@@ -56,12 +58,43 @@ export class VirtualClock {
     };
   }
 
+  /** When the next one-off action is due (epoch ms); undefined when none is scheduled. */
+  nextActionAt(): number | undefined {
+    return this.scheduled[0]?.at;
+  }
+
   /** Advances the clock, stopping at each whole minute on the way for the minute listeners; negative or non-finite amounts are a programming error. */
   advanceSeconds(seconds: number): void {
     if (!Number.isFinite(seconds) || seconds < 0) {
       throw new RangeError(`VirtualClock.advanceSeconds: expected a finite number >= 0, got ${seconds}`);
     }
-    const target = this.current + seconds * 1000;
+    this.advance(this.current + seconds * 1000);
+  }
+
+  /**
+   * Advances the clock to `epochMs` exactly, as advanceSeconds does (the scheduler moves
+   * from one wake-up time to the next without rounding through seconds); a time in the
+   * past is a programming error.
+   */
+  advanceTo(epochMs: number): void {
+    if (!Number.isFinite(epochMs) || epochMs < this.current) {
+      throw new RangeError(`VirtualClock.advanceTo: expected a finite time not before now (${this.current}), got ${epochMs}`);
+    }
+    this.advance(epochMs);
+  }
+
+  /**
+   * A `Date` constructor that reads this clock: `new Date()` and `Date.now()` give the
+   * virtual time, every other form behaves as the real Date (same prototype, so
+   * `instanceof Date` holds either way). The rehearsal installs it while executions run,
+   * so that handler code computing leases and timestamps with `new Date()` lives in the
+   * same time as the simulators.
+   */
+  dateConstructor(): DateConstructor {
+    return virtualDate(() => this.current);
+  }
+
+  private advance(target: number): void {
     // Every whole minute is a stop, so that a listener added by a scheduled action on the way still runs.
     let minute = Math.floor(this.current / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
     for (;;) {
@@ -79,5 +112,35 @@ export class VirtualClock {
       minute += MINUTE_MS;
     }
     this.current = target;
+  }
+}
+
+/**
+ * A `Date` constructor whose `new Date()` and `Date.now()` read `now` (epoch ms); every
+ * other form behaves as the real Date, and the prototype is the real one, so
+ * `instanceof Date` holds for dates made by either.
+ */
+export function virtualDate(now: () => number): DateConstructor {
+  const RealDate = REAL_DATE;
+  function VirtualDate(this: unknown, ...args: unknown[]): unknown {
+    // Called without `new`, Date returns the current time as a string.
+    if (!new.target) return new RealDate(now()).toString();
+    return args.length === 0 ? new RealDate(now()) : new (RealDate as unknown as new (...a: unknown[]) => Date)(...args);
+  }
+  VirtualDate.prototype = RealDate.prototype;
+  VirtualDate.now = now;
+  VirtualDate.parse = RealDate.parse;
+  VirtualDate.UTC = RealDate.UTC;
+  return VirtualDate as unknown as DateConstructor;
+}
+
+/** Runs `fn` with `date` as the global Date, restoring the previous one after (also when `fn` throws). */
+export function withGlobalDate<T>(date: DateConstructor, fn: () => T): T {
+  const previous = globalThis.Date;
+  globalThis.Date = date;
+  try {
+    return fn();
+  } finally {
+    globalThis.Date = previous;
   }
 }

@@ -55,7 +55,7 @@ export function synthesizeWorkflow(config: ReleaseManagerConfigInput): Synthesiz
   const functionArns = new Map<string, string>();
   const handlersByArn = new Map<string, HandlerName>();
   const memoryMb: Partial<Record<HandlerName, number>> = {};
-  let stateMachine: { logicalId: string; definition: unknown } | undefined;
+  let stateMachine: { logicalId: string; name: string; definition: unknown } | undefined;
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     if (resource.Type === 'AWS::Lambda::Function') {
       const arn = `arn:aws:lambda:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:function:${logicalId}`;
@@ -68,7 +68,9 @@ export function synthesizeWorkflow(config: ReleaseManagerConfigInput): Synthesiz
       }
     }
     if (resource.Type === 'AWS::StepFunctions::StateMachine') {
-      stateMachine = { logicalId, definition: resource.Properties?.DefinitionString };
+      // A pinned StateMachineName names the ARN (and so the executions); CloudFormation otherwise generates one.
+      const name = resource.Properties?.StateMachineName;
+      stateMachine = { logicalId, name: typeof name === 'string' ? name : logicalId, definition: resource.Properties?.DefinitionString };
     }
   }
   if (!stateMachine) throw new Error('The synthesized stack has no state machine');
@@ -115,7 +117,7 @@ export function synthesizeWorkflow(config: ReleaseManagerConfigInput): Synthesiz
     definition,
     taskHandlers,
     memoryMb,
-    stateMachineArn: `arn:aws:states:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:stateMachine:${stateMachine.logicalId}`,
+    stateMachineArn: `arn:aws:states:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:stateMachine:${stateMachine.name}`,
   };
 }
 
@@ -128,4 +130,67 @@ export function handlerOfPath(path: unknown): HandlerName | undefined {
   const segments = path.split('/');
   const name = segments[segments.length - 2];
   return (HANDLER_NAMES as readonly string[]).includes(name ?? '') && segments[segments.length - 1] === 'Resource' ? (name as HandlerName) : undefined;
+}
+
+// ---------------------------------------------------------------------------------
+// The definition the interpreter runs. aws-local-stepfunctions waits in wall time
+// (Wait states, task timeouts, the execution timeout); the rehearsal waits in virtual
+// time instead, so the interpreter gets a definition without those waits:
+// - every Wait state becomes a Task of the same name and transitions, bound per
+//   execution to a virtual sleep;
+// - every Task gets a wall-clock TimeoutSeconds it never reaches; its own TimeoutSeconds
+//   or TimeoutSecondsPath is applied by the engine in virtual time (TimeoutSecondsPath
+//   travels to the engine as a hidden parameter, resolved by the interpreter against
+//   the effective input, as Step Functions resolves it);
+// - the top-level TimeoutSeconds is dropped (the engine times the execution out);
+// - `$$.State.Name`, which the interpreter does not know, becomes the state's name.
+
+/** The Resource a Wait state is turned into. */
+export const VIRTUAL_WAIT_RESOURCE = `arn:aws:lambda:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:function:rehearsal-virtual-wait`;
+/** The parameter that carries a TimeoutSecondsPath's value to the engine (stripped before the task runs). */
+export const TIMEOUT_PARAMETER = '__rehearsalTimeoutSeconds';
+/** What the interpreter's own (wall-clock) task timer is set to: days, under setTimeout's 2^31-1 ms. */
+export const INTERPRETER_TASK_TIMEOUT_SECONDS = 2_000_000;
+
+/** A Task that waits for SendTaskSuccess / SendTaskFailure (`arn:aws:states:::lambda:invoke.waitForTaskToken`, ...). */
+export function waitsForTaskToken(state: AslState): boolean {
+  return state.Type === 'Task' && typeof state.Resource === 'string' && state.Resource.endsWith('.waitForTaskToken');
+}
+
+export function interpreterDefinition(definition: AslDefinition): AslDefinition {
+  const { TimeoutSeconds: _executionTimeout, ...top } = definition;
+  const states: Record<string, AslState> = {};
+  for (const [name, original] of Object.entries(definition.States)) {
+    const state = withStateName(original, name);
+    if (state.Type === 'Wait') {
+      const { Seconds: _s, SecondsPath: _sp, Timestamp: _t, TimestampPath: _tp, Type: _type, ...rest } = state;
+      states[name] = { ...rest, Type: 'Task', Resource: VIRTUAL_WAIT_RESOURCE, TimeoutSeconds: INTERPRETER_TASK_TIMEOUT_SECONDS };
+    } else if (state.Type === 'Task') {
+      const { TimeoutSeconds: _ts, TimeoutSecondsPath: path, HeartbeatSeconds: _hs, HeartbeatSecondsPath: _hsp, ...rest } = state;
+      const task: AslState = { ...rest, TimeoutSeconds: INTERPRETER_TASK_TIMEOUT_SECONDS };
+      if (typeof path === 'string' && isObject(rest.Parameters)) task.Parameters = { ...rest.Parameters, [`${TIMEOUT_PARAMETER}.$`]: path };
+      states[name] = task;
+    } else {
+      states[name] = state;
+    }
+  }
+  return { ...top, States: states };
+}
+
+/** `"x.$": "$$.State.Name"` in Parameters and ResultSelector -> `"x": "<the state's name>"`. */
+function withStateName(state: AslState, name: string): AslState {
+  const rewrite = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(rewrite);
+    if (!isObject(value)) return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => (key.endsWith('.$') && inner === '$$.State.Name' ? [key.slice(0, -2), name] : [key, rewrite(inner)])),
+    );
+  };
+  const rewritten = { ...state };
+  for (const field of ['Parameters', 'ResultSelector'] as const) if (state[field] !== undefined) rewritten[field] = rewrite(state[field]) as never;
+  return rewritten;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -13,6 +13,7 @@ import { REHEARSAL_ACCOUNT, REHEARSAL_REGION } from './definition';
 import { InvalidScenarioError, type AlarmDefinition, type Fault, type Scenario, type Traffic } from './scenario';
 import type { RunningSimulators } from './simulator';
 import type { DataPlaneSimulator, TrafficBehaviour } from './simulator/dataplane';
+import type { ModelPackageSnapshot } from './simulator/sagemaker';
 
 /** The initial variant's name, as SageMaker's console and SDK examples name it. */
 export const BASELINE_VARIANT = 'AllTraffic';
@@ -43,6 +44,64 @@ export interface World {
   readonly alarms: readonly AlarmSetup[];
   /** Called once traffic has shifted to `step` (1-based). */
   onStep(step: number): void;
+  /**
+   * Registers version `version` of the target's group as Approved (or approves it again,
+   * if it exists), answering traffic like the scenario's candidate unless `behaviour`
+   * says otherwise, and returns the "Model Package State Change" event SageMaker emits.
+   */
+  approveVersion(version: number, behaviour?: Traffic['candidate']): ModelPackageStateChangeEvent;
+}
+
+/** The EventBridge event SageMaker emits when a model package's approval status changes. */
+export interface ModelPackageStateChangeEvent {
+  readonly version: '0';
+  readonly id: string;
+  readonly 'detail-type': 'SageMaker Model Package State Change';
+  readonly source: 'aws.sagemaker';
+  readonly account: string;
+  readonly time: string;
+  readonly region: string;
+  readonly resources: readonly string[];
+  readonly detail: {
+    readonly ModelPackageGroupName: string;
+    readonly ModelPackageVersion: number;
+    readonly ModelPackageArn: string;
+    readonly ModelPackageName: string;
+    readonly ModelApprovalStatus: string;
+    readonly ModelPackageStatus: 'Completed';
+    /** ISO 8601, ms. */
+    readonly CreationTime: string;
+    /** When the approval status last changed (ISO 8601, ms): duplicate deliveries of one change share it. */
+    readonly LastModifiedTime: string;
+  };
+}
+
+/** The event for a package as it is now; `id` tells deliveries apart (EventBridge gives each its own). */
+export function modelPackageStateChangeEvent(
+  pkg: ModelPackageSnapshot,
+  at: number,
+  id = `rehearsal-${pkg.groupName}-v${pkg.version}-${at}`,
+): ModelPackageStateChangeEvent {
+  return {
+    version: '0',
+    id,
+    'detail-type': 'SageMaker Model Package State Change',
+    source: 'aws.sagemaker',
+    account: REHEARSAL_ACCOUNT,
+    time: new Date(at).toISOString(),
+    region: REHEARSAL_REGION,
+    resources: [pkg.arn],
+    detail: {
+      ModelPackageGroupName: pkg.groupName,
+      ModelPackageVersion: pkg.version,
+      ModelPackageArn: pkg.arn,
+      ModelPackageName: pkg.groupName,
+      ModelApprovalStatus: pkg.status,
+      ModelPackageStatus: 'Completed',
+      CreationTime: new Date(pkg.creationTime).toISOString(),
+      LastModifiedTime: new Date(pkg.lastModifiedTime).toISOString(),
+    },
+  };
 }
 
 export interface SeedOptions {
@@ -244,13 +303,23 @@ export function seedWorld({ scenario, target, sims, dataPlane, clock, onFault }:
   return {
     candidateArn,
     candidateVariant,
-    startInput: startInput(scenario, group, candidateArn, clock),
+    startInput: startInput(scenario, sims, candidateArn, clock),
     faults: records,
     alarms,
     onStep(step) {
       const actions = stepActions.get(step);
       stepActions.delete(step);
       for (const action of actions ?? []) action();
+    },
+    approveVersion(version, behaviour = {}) {
+      if (!Number.isInteger(version) || version < 1) throw new InvalidScenarioError(`approveVersion: expected a version >= 1, got ${version}`);
+      const arn = `arn:aws:sagemaker:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:model-package/${group.toLowerCase()}/${version}`;
+      const existing = sims.sagemaker.modelPackage(arn);
+      const pkg = existing
+        ? sims.sagemaker.setModelPackageStatus(arn, 'Approved')
+        : sims.sagemaker.modelPackage(sims.sagemaker.putModelPackage({ groupName: group, version, status: 'Approved' }))!;
+      dataPlane.setBehaviour(version, toBehaviour({ ...scenario.traffic.baseline, ...scenario.traffic.candidate, ...behaviour }));
+      return modelPackageStateChangeEvent(pkg, clock.now());
     },
   };
 }
@@ -309,25 +378,10 @@ function seedAlarms(scenario: Scenario, target: TargetConfig, sims: RunningSimul
   return setups;
 }
 
-function startInput(scenario: Scenario, group: string, candidateArn: string, clock: VirtualClock): unknown {
+function startInput(scenario: Scenario, sims: RunningSimulators, candidateArn: string, clock: VirtualClock): unknown {
   if (typeof scenario.start === 'object') return scenario.start.raw;
   if (scenario.start === 'manual') return { action: 'release', modelPackageArn: candidateArn };
-  return {
-    version: '0',
-    id: `rehearsal-${scenario.name}`,
-    'detail-type': 'SageMaker Model Package State Change',
-    source: 'aws.sagemaker',
-    account: REHEARSAL_ACCOUNT,
-    time: new Date(clock.now()).toISOString(),
-    region: REHEARSAL_REGION,
-    resources: [candidateArn],
-    detail: {
-      ModelPackageGroupName: group,
-      ModelPackageVersion: scenario.candidate.version,
-      ModelPackageArn: candidateArn,
-      ModelApprovalStatus: scenario.candidate.status,
-    },
-  };
+  return modelPackageStateChangeEvent(sims.sagemaker.modelPackage(candidateArn)!, clock.now(), `rehearsal-${scenario.name}`);
 }
 
 function percent(rate: number): string {

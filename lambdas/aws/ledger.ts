@@ -42,8 +42,9 @@ export interface AcquireLockInput {
   readonly endpointName: string;
   /** The execution ARN. */
   readonly owner: string;
-  readonly releaseId: string;
-  readonly modelPackageArn: string;
+  readonly releaseId?: string;
+  readonly modelPackageArn?: string;
+  readonly action?: Lock['action'];
   readonly leaseSeconds: number;
   readonly now: Date;
 }
@@ -86,7 +87,7 @@ export class Ledger {
         await this.client.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: { ...lockKey(input.endpointName), ...lock },
+            Item: { ...lockKey(input.endpointName), ...stored(lock) },
             ConditionExpression: 'attribute_not_exists(pk) OR #leaseExpiresAt < :now OR #owner = :owner',
             ExpressionAttributeNames: { '#leaseExpiresAt': 'leaseExpiresAt', '#owner': 'owner' },
             ExpressionAttributeValues: { ':now': toEpochSeconds(input.now), ':owner': input.owner },
@@ -101,6 +102,109 @@ export class Ledger {
       }
     }
     throw new Error(`The lock on endpoint ${input.endpointName} kept changing hands while ${input.owner} tried to acquire it`);
+  }
+
+  /**
+   * Takes over a lock from `previousOwner` (an interrupted execution), whatever its lease:
+   * conditional on the holder still being `previousOwner`, so two successors cannot both win.
+   */
+  async takeOverLock(input: AcquireLockInput & { previousOwner: string }): Promise<Lock> {
+    const lock = newLock(input);
+    const key = lockKey(input.endpointName);
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, ...stored(lock) },
+          ConditionExpression: '#owner = :previous',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':previous': input.previousOwner },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return lock;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const holder = await this.holderAfterFailure(error, key);
+      if (holder) throw new LockHeldError(input.endpointName, holder.owner, holder.leaseExpiresAt);
+      throw new LockNotHeldError(input.endpointName, input.previousOwner, undefined);
+    }
+  }
+
+  /**
+   * Changes fields of a lock `owner` holds: the planned release, the approval gate's token
+   * (null removes it), the lease. LockNotHeld when another execution holds it.
+   */
+  async updateLock(input: {
+    endpointName: string;
+    owner: string;
+    now: Date;
+    leaseSeconds?: number;
+    releaseId?: string;
+    modelPackageArn?: string;
+    approval?: Lock['approval'] | null;
+  }): Promise<Lock> {
+    const names: Record<string, string> = { '#owner': 'owner' };
+    const values: Record<string, unknown> = { ':owner': input.owner };
+    const sets: string[] = [];
+    const removes: string[] = [];
+    const set = (field: string, value: unknown) => {
+      names[`#${field}`] = field;
+      values[`:${field}`] = stored(value);
+      sets.push(`#${field} = :${field}`);
+    };
+    if (input.leaseSeconds !== undefined) set('leaseExpiresAt', toEpochSeconds(input.now) + input.leaseSeconds);
+    if (input.releaseId !== undefined) set('releaseId', input.releaseId);
+    if (input.modelPackageArn !== undefined) set('modelPackageArn', input.modelPackageArn);
+    if (input.approval === null) {
+      names['#approval'] = 'approval';
+      removes.push('#approval');
+    } else if (input.approval !== undefined) set('approval', input.approval);
+    if (sets.length === 0 && removes.length === 0) throw new Error('updateLock: nothing to change');
+    return this.conditionalLockUpdate(input.endpointName, input.owner, names, values, sets, removes);
+  }
+
+  /** Asks the release holding the lock to roll back at its next check. LockNotHeld when `owner` no longer holds it. */
+  async requestAbort(input: { endpointName: string; owner: string; reason: string; requestedBy: string; now: Date }): Promise<Lock> {
+    return this.conditionalLockUpdate(
+      input.endpointName,
+      input.owner,
+      { '#owner': 'owner', '#abortRequested': 'abortRequested' },
+      { ':owner': input.owner, ':abortRequested': { reason: input.reason, requestedBy: input.requestedBy, at: input.now.toISOString() } },
+      ['#abortRequested = :abortRequested'],
+      [],
+    );
+  }
+
+  private async conditionalLockUpdate(
+    endpointName: string,
+    owner: string,
+    names: Record<string, string>,
+    values: Record<string, unknown>,
+    sets: string[],
+    removes: string[],
+  ): Promise<Lock> {
+    const key = lockKey(endpointName);
+    const expression = [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].filter(Boolean).join(' ');
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: expression,
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return parseLedgerItem(LockSchema, result.Attributes ?? {});
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const holder = await this.holderAfterFailure(error, key);
+      throw new LockNotHeldError(endpointName, owner, holder?.owner);
+    }
   }
 
   /** Extends the lease of a lock that `owner` holds (also after its lease expired, as long as nobody took it over). */
@@ -265,6 +369,37 @@ export class Ledger {
         `Release ${key.sk} on endpoint ${ref.endpointName} already finished as ${existing.status}${existing.reason ? ` (${existing.reason})` : ''}; it cannot become ${ref.status}`,
         existing.status,
       );
+    }
+  }
+
+  /** Notes on a release record (finished or not) what another execution did about it: a recovery, or the answer at the gate. */
+  async annotateRelease(ref: ReleaseRef & { recovery?: ReleaseRecord['recovery']; approval?: ReleaseRecord['approval'] }): Promise<ReleaseRecord> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    for (const field of ['recovery', 'approval'] as const) {
+      if (ref[field] === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = stored(ref[field]);
+      sets.push(`#${field} = :${field}`);
+    }
+    if (sets.length === 0) throw new Error('annotateRelease: nothing to note');
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: releaseKey(ref),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_exists(sk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return parseLedgerItem(ReleaseRecordSchema, result.Attributes ?? {});
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      throw new ReleaseRecordNotFoundError(`The ledger has no release ${releaseKey(ref).sk} on endpoint ${ref.endpointName}`);
     }
   }
 

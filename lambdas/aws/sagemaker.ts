@@ -14,6 +14,7 @@ import {
   DescribeEndpointConfigCommand,
   DescribeModelCommand,
   DescribeModelPackageCommand,
+  ListModelPackagesCommand,
   UpdateEndpointCommand,
   UpdateEndpointWeightsAndCapacitiesCommand,
   type CreateEndpointConfigInput,
@@ -79,6 +80,23 @@ export const describeModelPackage = (arn: string): Promise<DescribeModelPackageO
   orUndefined(sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn })));
 
 /** The model package a model was created from, if any. */
+/** The newest Approved version of a model package group (by creation time), or undefined. */
+export async function newestApprovedPackage(groupName: string): Promise<{ arn: string; version: number } | undefined> {
+  const result = await sagemaker.send(
+    new ListModelPackagesCommand({
+      ModelPackageGroupName: groupName,
+      ModelApprovalStatus: 'Approved',
+      ModelPackageType: 'Versioned',
+      SortBy: 'CreationTime',
+      SortOrder: 'Descending',
+      MaxResults: 1,
+    }),
+  );
+  const newest = result.ModelPackageSummaryList?.[0];
+  if (!newest?.ModelPackageArn) return undefined;
+  return { arn: newest.ModelPackageArn, version: newest.ModelPackageVersion ?? Number(newest.ModelPackageArn.split('/').pop()) };
+}
+
 export function modelPackageOf(model: DescribeModelOutput | undefined): string | undefined {
   return model?.PrimaryContainer?.ModelPackageName ?? model?.Containers?.find((c) => c.ModelPackageName)?.ModelPackageName;
 }

@@ -116,6 +116,37 @@ export const TargetSchema = z.strictObject({
       pollSeconds: seconds('endpointWait.pollSeconds', 30).default(30),
     })
     .default({ timeoutSeconds: 3600, pollSeconds: 30 }),
+  /**
+   * An approval gate before promotion: after the last bake the release waits for an
+   * operator's `approve` (or `reject`); with no answer within timeoutSeconds it rolls back.
+   * Absent: no gate.
+   */
+  approval: z
+    .strictObject({
+      /** How long the release waits for an answer before it rolls back. @default 86400 (one day) */
+      timeoutSeconds: seconds('approval.timeoutSeconds', 60).default(86_400),
+    })
+    .optional(),
+  /** How a release waits for the endpoint lock while another release of the endpoint runs. */
+  lock: z
+    .strictObject({
+      /**
+       * How long an approved version waits for newer approvals of its group before it takes
+       * the lock; a newer approved version then supersedes it. Registry events only. @default 30
+       */
+      settleSeconds: seconds('lock.settleSeconds').default(30),
+      /** The longest a release waits for the lock before it gives up (EndpointLocked). @default 14400 (4 hours) */
+      waitTimeoutSeconds: seconds('lock.waitTimeoutSeconds', 60).default(14_400),
+      /** First backoff between lock attempts; it doubles up to maxBackoffSeconds. @default 30 */
+      backoffSeconds: seconds('lock.backoffSeconds', 1).default(30),
+      /** @default 300 */
+      maxBackoffSeconds: seconds('lock.maxBackoffSeconds', 1).default(300),
+    })
+    .refine((lock) => lock.maxBackoffSeconds >= lock.backoffSeconds, {
+      message: 'expected lock.maxBackoffSeconds >= lock.backoffSeconds',
+      path: ['maxBackoffSeconds'],
+    })
+    .default({ settleSeconds: 30, waitTimeoutSeconds: 14_400, backoffSeconds: 30, maxBackoffSeconds: 300 }),
 });
 
 export const ReleaseManagerConfigSchema = z

@@ -118,3 +118,18 @@ export class CorruptLedgerItemError extends Error {
     super(message);
   }
 }
+
+/** EventBridge rejected a lifecycle event; the task's Retry policy tries again. */
+export class EventPublishFailedError extends Error {
+  override readonly name = 'EventPublishFailed';
+}
+
+/** An operator asked to roll back the release in flight. */
+export class ReleaseAbortedError extends Error {
+  override readonly name = 'ReleaseAborted';
+}
+
+/** approve / reject found no release waiting at an approval gate (or not the one named). */
+export class NothingToApproveError extends Error {
+  override readonly name = 'NothingToApprove';
+}

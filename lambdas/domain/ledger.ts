@@ -61,11 +61,18 @@ export const LockSchema = z.object({
   endpointName: z.string().min(1),
   /** The execution ARN that holds the lock. */
   owner: z.string().min(1),
-  releaseId: z.string().min(1),
-  modelPackageArn: z.string().min(1),
+  /** What the holder does: a release, a rollback to the last known good version, or a recovery. */
+  action: z.enum(['release', 'rollback', 'recover']).default('release'),
+  /** Set once the holder has planned its release. */
+  releaseId: z.string().min(1).optional(),
+  modelPackageArn: z.string().min(1).optional(),
   acquiredAt: IsoTimestamp,
   /** Epoch seconds; once past, another execution may take the lock over. */
   leaseExpiresAt: EpochSeconds,
+  /** An operator's rollback of the release in flight: its next check rolls back. */
+  abortRequested: z.object({ reason: z.string(), requestedBy: z.string(), at: IsoTimestamp }).optional(),
+  /** The holder waits at its approval gate for this task token. */
+  approval: z.object({ taskToken: z.string().min(1), releaseId: z.string(), requestedAt: IsoTimestamp, expiresAt: IsoTimestamp }).optional(),
 });
 export type Lock = z.infer<typeof LockSchema>;
 
@@ -99,6 +106,16 @@ export const ReleaseRecordSchema = z.object({
   reason: z.string().optional(),
   startedAt: IsoTimestamp,
   endedAt: IsoTimestamp.optional(),
+  /** The frozen plan (lambdas/contracts.ts Release): what a recovery rolls back. */
+  plan: z.record(z.string(), z.unknown()).optional(),
+  /** Set when another execution restored the endpoint after this release was interrupted. */
+  recovery: z
+    .object({ by: z.string(), at: IsoTimestamp, ownerStatus: z.string(), action: z.enum(['rolled-back', 'completed-promotion', 'nothing-to-undo']) })
+    .optional(),
+  /** The answer at the approval gate. */
+  approval: z
+    .object({ decision: z.enum(['approved', 'rejected', 'timed-out', 'aborted']), by: z.string(), at: IsoTimestamp, note: z.string().optional() })
+    .optional(),
 });
 export type ReleaseRecord = z.infer<typeof ReleaseRecordSchema>;
 
@@ -125,11 +142,14 @@ export function lockAvailableTo(lock: Pick<Lock, 'owner' | 'leaseExpiresAt'> | u
   return lock === undefined || lock.owner === owner || leaseExpired(lock, nowEpochSeconds);
 }
 
-export function newLock(input: Omit<Lock, 'acquiredAt' | 'leaseExpiresAt'> & { leaseSeconds: number; now: Date }): Lock {
+export function newLock(
+  input: Pick<Lock, 'endpointName' | 'owner'> & Partial<Pick<Lock, 'releaseId' | 'modelPackageArn' | 'action'>> & { leaseSeconds: number; now: Date },
+): Lock {
   if (!Number.isInteger(input.leaseSeconds) || input.leaseSeconds < 1) throw new Error(`A lease must last at least 1 whole second, got ${input.leaseSeconds}`);
   return LockSchema.parse({
     endpointName: input.endpointName,
     owner: input.owner,
+    action: input.action ?? 'release',
     releaseId: input.releaseId,
     modelPackageArn: input.modelPackageArn,
     acquiredAt: input.now.toISOString(),

@@ -62,7 +62,9 @@ const RETRY_ALLOWANCE_SECONDS = 600;
  * the waits before and after each mutation, every bake, and a rollback. The state
  * machine's execution timeout is derived from it.
  */
-export function worstCaseReleaseSeconds(target: Pick<TargetConfig, 'strategy' | 'alarmCheckSeconds' | 'endpointWait'>): number {
+export function worstCaseReleaseSeconds(
+  target: Pick<TargetConfig, 'strategy' | 'alarmCheckSeconds' | 'endpointWait'> & Partial<Pick<TargetConfig, 'approval' | 'lock'>>,
+): number {
   const steps = planSteps(target);
   const wait = target.endpointWait.timeoutSeconds;
   const bakes = steps.reduce((sum, s) => sum + s.checks * s.checkIntervalSeconds, 0);
@@ -71,5 +73,7 @@ export function worstCaseReleaseSeconds(target: Pick<TargetConfig, 'strategy' | 
   const waits = wait * (1 + 1 + steps.length + 1 + ROLLBACK_CHANGES);
   // Retry delays: at most ~400 s per task for a busy endpoint or throttling, forward and back.
   const retries = (steps.length + 3) * RETRY_ALLOWANCE_SECONDS;
-  return waits + bakes + retries;
+  // The lock: waiting for newer approvals, then for other releases of the endpoint, and a recovery of an interrupted one.
+  const lock = target.lock ? target.lock.settleSeconds + target.lock.waitTimeoutSeconds + ROLLBACK_CHANGES * wait : 0;
+  return waits + bakes + retries + (target.approval?.timeoutSeconds ?? 0) + lock;
 }

@@ -8,9 +8,12 @@ import { ReleaseTaskInputSchema, type ExpectationOutput } from '../contracts';
 import { createEndpoint, describeEndpoint, runsOrDeploys, updateEndpoint } from '../aws/sagemaker';
 import { EndpointChangedError, EndpointNotInServiceError } from '../domain/errors';
 import { lambdaHandler, logger, parseTaskInput, releaseTags } from './common';
+import { guardLock } from './ledger-support';
 
 export async function deployCandidate(event: unknown): Promise<ExpectationOutput> {
-  const { release } = parseTaskInput(ReleaseTaskInputSchema, event);
+  const { release, execution } = parseTaskInput(ReleaseTaskInputSchema, event);
+  // Only the lock's holder changes the endpoint (LockNotHeld stops the workflow without touching it).
+  if (execution) await guardLock(release, execution);
   const { candidate, baseline, endpointName } = release;
   const expect = {
     id: 'deploy',

@@ -8,9 +8,12 @@ import { carriedConfigSettings, describeEndpoint, describeEndpointConfig, ensure
 import { EndpointChangedError, EndpointNotInServiceError } from '../domain/errors';
 import { candidateVariant } from './create-candidate';
 import { lambdaHandler, logger, parseTaskInput, releaseTags } from './common';
+import { guardLock } from './ledger-support';
 
 export async function promoteCandidate(event: unknown): Promise<ExpectationOutput> {
-  const { release } = parseTaskInput(ReleaseTaskInputSchema, event);
+  const { release, execution } = parseTaskInput(ReleaseTaskInputSchema, event);
+  // Only the lock's holder changes the endpoint (LockNotHeld stops the workflow without touching it).
+  if (execution) await guardLock(release, execution);
   const { candidate, endpointName } = release;
   const weights = { [candidate.variantName]: 100 };
   if (!release.baseline) {

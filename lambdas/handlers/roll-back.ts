@@ -13,6 +13,7 @@ import { RollbackFailedError } from '../domain/errors';
 import { describeFailure } from '../domain/failure';
 import { ROLLBACK_CHANGES } from '../domain/policy';
 import { lambdaHandler, logger, parseTaskInput } from './common';
+import { guardLock } from './ledger-support';
 import { z } from 'zod';
 
 export interface RollbackStepOutput {
@@ -28,7 +29,9 @@ const InputSchema = RollbackInputSchema.extend({
 });
 
 export async function rollBack(event: unknown): Promise<RollbackStepOutput> {
-  const { release, failure, previous } = parseTaskInput(InputSchema, event);
+  const { release, failure, previous, execution } = parseTaskInput(InputSchema, event);
+  // Only the lock's holder changes the endpoint: one that lost the lock must not undo its successor's work.
+  if (execution) await guardLock(release, execution);
   const attempt = previous.attempt + 1;
   const reason = previous.reason ?? describeFailure(failure);
   const observed = observe(await describeEndpoint(release.endpointName));

@@ -2,18 +2,30 @@
  * Task "Shift traffic to the next step": sets absolute weights (candidate = the step's
  * percentage, baseline = the rest) with UpdateEndpointWeightsAndCapacities. Never sent
  * to an endpoint that is not InService; skipped when the weights are already set.
+ * In the workflow it first checks the endpoint lock (still held, no operator rollback)
+ * and records the step's start in the ledger.
  */
 import { ShiftInputSchema, type ShiftOutput } from '../contracts';
 import { describeEndpoint, observe, updateWeights } from '../aws/sagemaker';
 import { sharesMatch } from '../domain/endpoint';
 import { EndpointChangedError, EndpointNotInServiceError, InvalidTaskInputError } from '../domain/errors';
+import { ledger } from '../aws/ledger';
+import { ReleaseAbortedError } from '../domain/errors';
 import { lambdaHandler, logger, parseTaskInput } from './common';
+import { abortReason, guardLock, recordRef } from './ledger-support';
 
 export async function shiftTraffic(event: unknown): Promise<ShiftOutput> {
-  const { release, progress } = parseTaskInput(ShiftInputSchema, event);
+  const { release, progress, execution } = parseTaskInput(ShiftInputSchema, event);
   const stepIndex = progress.stepIndex + 1;
   const step = release.steps[stepIndex];
   if (!step) throw new InvalidTaskInputError(`progress.stepIndex ${progress.stepIndex} has no next step (release has ${release.steps.length})`);
+  const startedAt = new Date().toISOString();
+  if (execution) {
+    const lock = await guardLock(release, execution);
+    const abort = abortReason(lock);
+    if (abort) throw new ReleaseAbortedError(`${abort}; no more traffic is shifted`);
+    await ledger().recordStep({ ...recordRef(execution, release.endpointName), step: { index: stepIndex, weightPercent: step.weightPercent, startedAt } });
+  }
   const { candidate, baseline, endpointName } = release;
   const weights = baseline
     ? { [baseline.variantName]: 100 - step.weightPercent, [candidate.variantName]: step.weightPercent }
@@ -24,6 +36,7 @@ export async function shiftTraffic(event: unknown): Promise<ShiftOutput> {
     checks: step.checks,
     checkIntervalSeconds: step.checkIntervalSeconds,
     isLastStep: stepIndex === release.steps.length - 1,
+    startedAt,
     expect: { id: `step-${stepIndex + 1}`, endpointName, absent: false, configName: candidate.deployConfigName, weights },
     action: '',
   };

@@ -1,4 +1,4 @@
-/** Local SageMaker and CloudWatch control-plane simulators for rehearsals. */
+/** Local SageMaker, CloudWatch, Step Functions and EventBridge simulators (and dynalite) for rehearsals. */
 export { CloudWatchSimulator } from './cloudwatch';
 export type { AlarmSnapshot, AlarmState, AlarmTransition, CloudWatchSimulatorOptions, PutMetricAlarmInputShape } from './cloudwatch';
 export {
@@ -30,6 +30,7 @@ export type {
   EndpointStatus,
   HeldEndpointStatus,
   ModelApprovalStatus,
+  ModelPackageSnapshot,
   PutEndpointInput,
   PutEndpointVariant,
   PutModelPackageInput,
@@ -39,4 +40,19 @@ export type {
   VariantSnapshot,
 } from './sagemaker';
 export { startSimulators } from './server';
-export type { RunningSimulators, StartSimulatorsOptions } from './server';
+export type { RunningSimulators, SimulatorUrls, StartSimulatorsOptions } from './server';
+export { EXECUTION_NAME_PATTERN, EXECUTION_STATUSES, StepFunctionsSimulator } from './stepfunctions';
+export type {
+  DefineStateMachineInput,
+  ExecutionOutcome,
+  ExecutionRunner,
+  ExecutionSnapshot,
+  ExecutionStatus,
+  StepFunctionsCall,
+  StepFunctionsSimulatorOptions,
+  TaskTokenOutcome,
+} from './stepfunctions';
+export { EventBridgeSimulator } from './eventbridge';
+export type { EventBridgeCall, EventBridgeSimulatorOptions, RecordedEvent } from './eventbridge';
+export { createLedgerTable, recreateLedgerTable, startDynalite } from './dynamodb';
+export type { LocalDynamo } from './dynamodb';

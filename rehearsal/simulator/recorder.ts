@@ -6,7 +6,7 @@
 import type { VirtualClock } from '../clock';
 import { SimulatedServiceError } from './errors';
 
-export type SimulatedService = 'sagemaker' | 'cloudwatch';
+export type SimulatedService = 'sagemaker' | 'cloudwatch' | 'stepfunctions' | 'eventbridge';
 
 export interface RecordedCall<S extends SimulatedService = SimulatedService> {
   /** Virtual clock, epoch ms. */

@@ -81,6 +81,16 @@ export interface PutModelPackageInput {
   image?: string;
 }
 
+/** A model package as the scenario API reports it; times in virtual epoch ms. */
+export interface ModelPackageSnapshot {
+  arn: string;
+  groupName: string;
+  version: number;
+  status: ModelApprovalStatus;
+  creationTime: number;
+  lastModifiedTime: number;
+}
+
 export interface PutEndpointVariant {
   variantName: string;
   modelPackageArn?: string;
@@ -133,6 +143,24 @@ const Container = z.looseObject({
 type ContainerInput = z.infer<typeof Container>;
 
 const DescribeModelPackageInput = z.object({ ModelPackageName: z.string().min(1).max(176) });
+const ApprovalStatus = z.enum(['Approved', 'Rejected', 'PendingManualApproval']);
+const ListModelPackagesInput = z.object({
+  ModelPackageGroupName: z.string().min(1).max(170).optional(),
+  ModelApprovalStatus: ApprovalStatus.optional(),
+  ModelPackageType: z.enum(['Versioned', 'Unversioned', 'Both']).optional(),
+  NameContains: z.string().max(63).optional(),
+  CreationTimeAfter: z.number().optional(),
+  CreationTimeBefore: z.number().optional(),
+  SortBy: z.enum(['Name', 'CreationTime']).optional(),
+  SortOrder: z.enum(['Ascending', 'Descending']).optional(),
+  MaxResults: z.number().int().min(1).max(100).optional(),
+  NextToken: z.string().max(8192).optional(),
+});
+const UpdateModelPackageInput = z.object({
+  ModelPackageArn: z.string().min(1).max(2048),
+  ModelApprovalStatus: ApprovalStatus.optional(),
+  ApprovalDescription: z.string().max(1024).optional(),
+});
 const CreateModelInput = z.object({
   ModelName: Name,
   ExecutionRoleArn: z.string().min(20).max(2048),
@@ -188,6 +216,8 @@ interface ModelPackageRecord {
   approvalStatus: ModelApprovalStatus;
   image: string;
   creationTime: number;
+  lastModifiedTime: number;
+  approvalDescription: string | undefined;
 }
 
 interface ModelRecord {
@@ -268,6 +298,9 @@ interface EndpointRecord {
   revertNextWeightChange: boolean | ((desiredWeights: ReadonlyMap<string, number>) => boolean);
 }
 
+/** Page size of ListModelPackages when MaxResults is not given. */
+const DEFAULT_LIST_PAGE_SIZE = 10;
+
 const IN_PROGRESS: ReadonlySet<EndpointStatus> = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);
 
 export class SageMakerSimulator {
@@ -296,6 +329,8 @@ export class SageMakerSimulator {
     this.recorder = new CallRecorder('sagemaker', this.clock);
     this.operations = new Map<string, (input: unknown) => unknown>([
       ['DescribeModelPackage', (input) => this.describeModelPackage(input)],
+      ['ListModelPackages', (input) => this.listModelPackages(input)],
+      ['UpdateModelPackage', (input) => this.updateModelPackage(input)],
       ['CreateModel', (input) => this.createModel(input)],
       ['DescribeModel', (input) => this.describeModel(input)],
       ['DeleteModel', (input) => this.deleteModel(input)],
@@ -350,8 +385,25 @@ export class SageMakerSimulator {
       approvalStatus: input.status ?? 'Approved',
       image: input.image ?? `${this.accountId}.dkr.ecr.${this.region}.amazonaws.com/${input.groupName.toLowerCase()}:${input.version}`,
       creationTime: this.clock.now(),
+      lastModifiedTime: this.clock.now(),
+      approvalDescription: undefined,
     });
     return arn;
+  }
+
+  /** Sets a package's approval status as a registry user would (LastModifiedTime becomes now); returns the package. */
+  setModelPackageStatus(modelPackageArn: string, status: ModelApprovalStatus): ModelPackageSnapshot {
+    const pkg = this.packages.get(modelPackageArn.toLowerCase());
+    if (!pkg) throw new Error(`setModelPackageStatus: model package ${modelPackageArn} does not exist`);
+    pkg.approvalStatus = status;
+    pkg.lastModifiedTime = this.clock.now();
+    return packageSnapshot(pkg);
+  }
+
+  /** A model package as stored (times in virtual epoch ms); undefined when it does not exist. */
+  modelPackage(modelPackageArn: string): ModelPackageSnapshot | undefined {
+    const pkg = this.packages.get(modelPackageArn.toLowerCase());
+    return pkg && packageSnapshot(pkg);
   }
 
   /** Creates models, an endpoint config and an InService endpoint, with no delay. */
@@ -548,8 +600,55 @@ export class SageMakerSimulator {
       ModelPackageStatus: 'Completed',
       ModelPackageStatusDetails: { ValidationStatuses: [] },
       CreationTime: epochSeconds(pkg.creationTime),
+      LastModifiedTime: epochSeconds(pkg.lastModifiedTime),
+      ...(pkg.approvalDescription !== undefined ? { ApprovalDescription: pkg.approvalDescription } : {}),
       InferenceSpecification: { Containers: [{ Image: pkg.image }] },
     };
+  }
+
+  private listModelPackages(raw: unknown): unknown {
+    const input = this.parse(ListModelPackagesInput, raw);
+    // A group may be given by name or ARN; versioned packages are listed when a group is named.
+    const group = input.ModelPackageGroupName?.split('/').pop()?.toLowerCase();
+    const type = input.ModelPackageType ?? (group !== undefined ? 'Versioned' : 'Unversioned');
+    const matching = [...this.packages.values()].filter(
+      (pkg) =>
+        type !== 'Unversioned' &&
+        (group === undefined || pkg.groupName.toLowerCase() === group) &&
+        (input.ModelApprovalStatus === undefined || pkg.approvalStatus === input.ModelApprovalStatus) &&
+        (input.NameContains === undefined || pkg.groupName.toLowerCase().includes(input.NameContains.toLowerCase())) &&
+        (input.CreationTimeAfter === undefined || pkg.creationTime > input.CreationTimeAfter * 1000) &&
+        (input.CreationTimeBefore === undefined || pkg.creationTime < input.CreationTimeBefore * 1000),
+    );
+    const byName = (a: ModelPackageRecord, b: ModelPackageRecord) => a.groupName.localeCompare(b.groupName) || a.version - b.version;
+    const byTime = (a: ModelPackageRecord, b: ModelPackageRecord) => a.creationTime - b.creationTime || byName(a, b);
+    matching.sort(input.SortBy === 'Name' ? byName : byTime);
+    if (input.SortOrder === 'Descending') matching.reverse();
+    const offset = input.NextToken === undefined ? 0 : pageOffset(input.NextToken);
+    const page = matching.slice(offset, offset + (input.MaxResults ?? DEFAULT_LIST_PAGE_SIZE));
+    const next = offset + page.length;
+    return {
+      ModelPackageSummaryList: page.map((pkg) => ({
+        ModelPackageName: pkg.groupName,
+        ModelPackageGroupName: pkg.groupName,
+        ModelPackageVersion: pkg.version,
+        ModelPackageArn: pkg.arn,
+        CreationTime: epochSeconds(pkg.creationTime),
+        ModelPackageStatus: 'Completed',
+        ModelApprovalStatus: pkg.approvalStatus,
+      })),
+      ...(next < matching.length ? { NextToken: Buffer.from(JSON.stringify({ offset: next })).toString('base64url') } : {}),
+    };
+  }
+
+  private updateModelPackage(raw: unknown): unknown {
+    const input = this.parse(UpdateModelPackageInput, raw);
+    const pkg = this.packages.get(input.ModelPackageArn.toLowerCase());
+    if (!pkg) throw validation(`Model package ${input.ModelPackageArn} does not exist.`);
+    if (input.ModelApprovalStatus !== undefined) pkg.approvalStatus = input.ModelApprovalStatus;
+    if (input.ApprovalDescription !== undefined) pkg.approvalDescription = input.ApprovalDescription;
+    pkg.lastModifiedTime = this.clock.now();
+    return { ModelPackageArn: pkg.arn };
   }
 
   private createModel(raw: unknown): unknown {
@@ -1013,6 +1112,28 @@ function failureReasonFor(failure: DeploymentFailure): string {
     return `Unable to provision requested ML compute capacity due to InsufficientInstanceCapacity error. (Simulated: instance type ${failure.instanceType ?? 'serverless'}, production variant ${failure.variantName}.)`;
   }
   return `The primary container for production variant ${failure.variantName} did not pass the ping health check. Please check CloudWatch logs for this endpoint.`;
+}
+
+function packageSnapshot(pkg: ModelPackageRecord): ModelPackageSnapshot {
+  return {
+    arn: pkg.arn,
+    groupName: pkg.groupName,
+    version: pkg.version,
+    status: pkg.approvalStatus,
+    creationTime: pkg.creationTime,
+    lastModifiedTime: pkg.lastModifiedTime,
+  };
+}
+
+/** The offset a ListModelPackages NextToken carries; a token this simulator did not issue is a ValidationException. */
+function pageOffset(token: string): number {
+  try {
+    const offset = (JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { offset?: unknown }).offset;
+    if (typeof offset === 'number' && Number.isInteger(offset) && offset >= 0) return offset;
+  } catch {
+    // reported below
+  }
+  throw validation('Invalid pagination token: NextToken was not issued by this operation.');
 }
 
 function epochSeconds(epochMs: number): number {

@@ -1,12 +1,15 @@
 /**
  * HTTP front of the simulators: speaks the AWS JSON protocols the real SDK v3 clients
- * use, so product code runs unchanged against `AWS_ENDPOINT_URL_SAGEMAKER` /
- * `AWS_ENDPOINT_URL_CLOUDWATCH` pointed here.
+ * use, so product code runs unchanged against `AWS_ENDPOINT_URL_SAGEMAKER`,
+ * `AWS_ENDPOINT_URL_CLOUDWATCH`, `AWS_ENDPOINT_URL_SFN` and
+ * `AWS_ENDPOINT_URL_EVENTBRIDGE` pointed here.
  *
- * Wire facts (checked against the installed @aws-sdk/client-sagemaker and
- * client-cloudwatch): every request is `POST /` with `X-Amz-Target: <prefix>.<Operation>`
- * and a JSON body; SageMaker is AWS JSON 1.1 (prefix `SageMaker`), CloudWatch is AWS
- * JSON 1.0 (prefix `GraniteServiceVersion20100801`) in awsQuery-compatible mode.
+ * Wire facts (checked against the installed @aws-sdk/client-sagemaker, client-cloudwatch,
+ * client-sfn and client-eventbridge): every request is `POST /` with
+ * `X-Amz-Target: <prefix>.<Operation>` and a JSON body; SageMaker is AWS JSON 1.1 (prefix
+ * `SageMaker`), CloudWatch is AWS JSON 1.0 (prefix `GraniteServiceVersion20100801`) in
+ * awsQuery-compatible mode, Step Functions is AWS JSON 1.0 (prefix `AWSStepFunctions`),
+ * EventBridge is AWS JSON 1.1 (prefix `AWSEvents`).
  * Errors are `{"__type": "<ErrorName>", "message": "..."}`; for CloudWatch the legacy
  * Query code also goes in `x-amzn-query-error`, as the service sends it. Requests are
  * not signature-checked. The SDK gzips bodies of 10 KiB or more for operations with the
@@ -21,7 +24,9 @@ import { createGunzip } from 'node:zlib';
 import type { VirtualClock } from '../clock';
 import { CloudWatchSimulator } from './cloudwatch';
 import { SimulatedServiceError } from './errors';
+import { EventBridgeSimulator } from './eventbridge';
 import { SageMakerSimulator, type Timings } from './sagemaker';
+import { StepFunctionsSimulator } from './stepfunctions';
 
 export interface StartSimulatorsOptions {
   clock: VirtualClock;
@@ -30,11 +35,20 @@ export interface StartSimulatorsOptions {
   timings?: Partial<Timings>;
 }
 
+export interface SimulatorUrls {
+  sagemaker: string;
+  cloudwatch: string;
+  stepfunctions: string;
+  eventbridge: string;
+}
+
 export interface RunningSimulators {
   sagemaker: SageMakerSimulator;
   cloudwatch: CloudWatchSimulator;
-  urls: { sagemaker: string; cloudwatch: string };
-  /** Stops both servers, dropping kept-alive client connections. Safe to call twice. */
+  stepfunctions: StepFunctionsSimulator;
+  eventbridge: EventBridgeSimulator;
+  urls: SimulatorUrls;
+  /** Stops every server, dropping kept-alive client connections. Safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -53,6 +67,8 @@ export async function startSimulators(options: StartSimulatorsOptions): Promise<
   const identity = { clock: options.clock, region: options.region, accountId: options.accountId };
   const sagemaker = new SageMakerSimulator({ ...identity, timings: options.timings });
   const cloudwatch = new CloudWatchSimulator(identity);
+  const stepfunctions = new StepFunctionsSimulator(identity);
+  const eventbridge = new EventBridgeSimulator(identity);
   const servers = await Promise.all([
     listen({
       targetPrefix: 'SageMaker',
@@ -66,13 +82,27 @@ export async function startSimulators(options: StartSimulatorsOptions): Promise<
       queryCompatible: true,
       handle: (operation, input) => cloudwatch.handle(operation, input),
     }),
+    listen({
+      targetPrefix: 'AWSStepFunctions',
+      contentType: 'application/x-amz-json-1.0',
+      queryCompatible: false,
+      handle: (operation, input) => stepfunctions.handle(operation, input),
+    }),
+    listen({
+      targetPrefix: 'AWSEvents',
+      contentType: 'application/x-amz-json-1.1',
+      queryCompatible: false,
+      handle: (operation, input) => eventbridge.handle(operation, input),
+    }),
   ]);
-  const [sagemakerServer, cloudwatchServer] = servers;
+  const [sagemakerServer, cloudwatchServer, stepfunctionsServer, eventbridgeServer] = servers;
   let closing: Promise<void> | undefined;
   return {
     sagemaker,
     cloudwatch,
-    urls: { sagemaker: sagemakerServer.url, cloudwatch: cloudwatchServer.url },
+    stepfunctions,
+    eventbridge,
+    urls: { sagemaker: sagemakerServer.url, cloudwatch: cloudwatchServer.url, stepfunctions: stepfunctionsServer.url, eventbridge: eventbridgeServer.url },
     // Idempotent, so a rehearsal's cleanup and an error path can both call it.
     close: () => {
       closing ??= Promise.all(servers.map((server) => server.close())).then(() => undefined);

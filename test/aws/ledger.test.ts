@@ -58,6 +58,7 @@ describe('Ledger on dynalite', () => {
       expect(lock).toEqual({
         endpointName: ENDPOINT,
         owner: owner(1),
+        action: 'release',
         releaseId: 'release-1',
         modelPackageArn: packageArn(7),
         acquiredAt: T0.toISOString(),
@@ -145,6 +146,172 @@ describe('Ledger on dynalite', () => {
       expect(nobody).toBeInstanceOf(LockNotHeldError);
       expect((nobody as LockNotHeldError).message).toContain('nobody holds it');
       expect(await ledger.readLock(ENDPOINT)).toBeUndefined();
+    });
+  });
+
+  describe('taking over, updating and aborting the lock', () => {
+    const approval = { taskToken: 'token-1', releaseId: 'release-1', requestedAt: at(100).toISOString(), expiresAt: at(3700).toISOString() };
+
+    it('It should take over the lock of a named previous owner whatever its lease, as a fresh lock', async () => {
+      await ledger.acquireLock(lockInput(1, T0, 3600));
+      await ledger.updateLock({ endpointName: ENDPOINT, owner: owner(1), now: at(100), approval });
+      await ledger.requestAbort({ endpointName: ENDPOINT, owner: owner(1), reason: 'bad canary', requestedBy: 'alice', now: at(110) });
+
+      const taken = await ledger.takeOverLock({ ...lockInput(2, at(120), 600), action: 'recover', previousOwner: owner(1) });
+
+      expect(taken).toEqual({
+        endpointName: ENDPOINT,
+        owner: owner(2),
+        action: 'recover',
+        releaseId: 'release-2',
+        modelPackageArn: packageArn(7),
+        acquiredAt: at(120).toISOString(),
+        leaseExpiresAt: epoch(at(120)) + 600,
+      });
+      // The interrupted holder's gate and abort request do not carry over.
+      expect(await ledger.readLock(ENDPOINT)).toEqual(taken);
+    });
+
+    it('It should refuse a take-over when someone else holds the lock, naming the holder', async () => {
+      await ledger.acquireLock(lockInput(3));
+      const error = await ledger.takeOverLock({ ...lockInput(2, at(60)), previousOwner: owner(1) }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LockHeldError);
+      expect((error as LockHeldError).owner).toBe(owner(3));
+      expect((await ledger.readLock(ENDPOINT))?.owner).toBe(owner(3));
+    });
+
+    it('It should refuse a take-over of a lock that is gone with LockNotHeld', async () => {
+      const error = await ledger.takeOverLock({ ...lockInput(2), previousOwner: owner(1) }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LockNotHeldError);
+      expect((error as LockNotHeldError).message).toContain('nobody holds it');
+      expect(await ledger.readLock(ENDPOINT)).toBeUndefined();
+    });
+
+    it('It should let exactly one of 10 concurrent successors take over', async () => {
+      await ledger.acquireLock(lockInput(1));
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) => ledger.takeOverLock({ ...lockInput(i + 10, at(5)), previousOwner: owner(1) })),
+      );
+      const won = results.filter((r) => r.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      const winner = (won[0] as PromiseFulfilledResult<Awaited<ReturnType<Ledger['takeOverLock']>>>).value.owner;
+      for (const loss of results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) {
+        expect(loss.reason).toBeInstanceOf(LockHeldError);
+        expect((loss.reason as LockHeldError).owner).toBe(winner);
+      }
+      expect((await ledger.readLock(ENDPOINT))?.owner).toBe(winner);
+    });
+
+    it('It should update the planned release and the lease of the holder, keeping the rest', async () => {
+      const lock = await ledger.acquireLock({ endpointName: ENDPOINT, owner: owner(1), action: 'rollback', leaseSeconds: 60, now: T0 });
+      expect(lock.releaseId).toBeUndefined();
+
+      const updated = await ledger.updateLock({
+        endpointName: ENDPOINT,
+        owner: owner(1),
+        now: at(120), // after the lease: still ours, nobody took it
+        leaseSeconds: 3600,
+        releaseId: 'release-9',
+        modelPackageArn: packageArn(9),
+      });
+
+      expect(updated).toEqual({ ...lock, releaseId: 'release-9', modelPackageArn: packageArn(9), leaseExpiresAt: epoch(at(120)) + 3600 });
+      expect(await ledger.readLock(ENDPOINT)).toEqual(updated);
+    });
+
+    it('It should store the approval gate on the lock and remove it with null', async () => {
+      await ledger.acquireLock(lockInput(1));
+      const waiting = await ledger.updateLock({ endpointName: ENDPOINT, owner: owner(1), now: at(100), approval, leaseSeconds: 7200 });
+      expect(waiting.approval).toEqual(approval);
+      expect(waiting.leaseExpiresAt).toBe(epoch(at(100)) + 7200);
+
+      const answered = await ledger.updateLock({ endpointName: ENDPOINT, owner: owner(1), now: at(200), approval: null });
+
+      expect(answered).not.toHaveProperty('approval');
+      expect(answered.leaseExpiresAt).toBe(epoch(at(100)) + 7200);
+      const stored = await ledger.readLock(ENDPOINT);
+      expect(stored).toEqual(answered);
+      expect(stored).not.toHaveProperty('approval');
+      // Removing an absent gate again is harmless.
+      await expect(ledger.updateLock({ endpointName: ENDPOINT, owner: owner(1), now: at(300), approval: null })).resolves.toEqual(answered);
+    });
+
+    it('It should refuse an update by anybody but the holder, and an update of a lock that is gone', async () => {
+      await ledger.acquireLock(lockInput(1));
+      const error = await ledger.updateLock({ endpointName: ENDPOINT, owner: owner(2), now: at(10), releaseId: 'mine' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LockNotHeldError);
+      expect((error as LockNotHeldError).holder).toBe(owner(1));
+      expect((await ledger.readLock(ENDPOINT))?.releaseId).toBe('release-1');
+
+      await ledger.releaseLock({ endpointName: ENDPOINT, owner: owner(1) });
+      const gone = await ledger.updateLock({ endpointName: ENDPOINT, owner: owner(1), now: at(20), leaseSeconds: 60 }).catch((e: unknown) => e);
+      expect(gone).toBeInstanceOf(LockNotHeldError);
+      expect((gone as LockNotHeldError).holder).toBeUndefined();
+      // A failed conditional update must not create a half lock.
+      expect(await ledger.readLock(ENDPOINT)).toBeUndefined();
+    });
+
+    it('It should refuse an update that changes nothing', async () => {
+      await ledger.acquireLock(lockInput(1));
+      await expect(ledger.updateLock({ endpointName: ENDPOINT, owner: owner(1), now: at(10) })).rejects.toThrow('updateLock: nothing to change');
+    });
+
+    it("It should note an operator's abort request on the holder's lock", async () => {
+      const lock = await ledger.acquireLock(lockInput(1));
+      const aborted = await ledger.requestAbort({ endpointName: ENDPOINT, owner: owner(1), reason: 'p99 latency doubled', requestedBy: 'alice', now: at(30) });
+      expect(aborted).toEqual({ ...lock, abortRequested: { reason: 'p99 latency doubled', requestedBy: 'alice', at: at(30).toISOString() } });
+      expect(await ledger.readLock(ENDPOINT)).toEqual(aborted);
+      // The holder's own lease renewal keeps the request.
+      expect((await ledger.renewLock({ endpointName: ENDPOINT, owner: owner(1), leaseSeconds: 600, now: at(60) })).abortRequested).toEqual(
+        aborted.abortRequested,
+      );
+    });
+
+    it('It should refuse an abort request once the lock belongs to someone else', async () => {
+      await ledger.acquireLock(lockInput(2));
+      const error = await ledger
+        .requestAbort({ endpointName: ENDPOINT, owner: owner(1), reason: 'r', requestedBy: 'alice', now: at(30) })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LockNotHeldError);
+      expect((error as LockNotHeldError).holder).toBe(owner(2));
+      expect(await ledger.readLock(ENDPOINT)).not.toHaveProperty('abortRequested');
+    });
+  });
+
+  describe('annotating releases', () => {
+    it('It should note a recovery on a finished release and the gate answer on a running one, leaving the rest', async () => {
+      const interrupted = releaseRecord(1);
+      await ledger.startRelease(interrupted);
+      await ledger.finishRelease({ ...interrupted, status: 'failed', reason: 'interrupted', endedAt: at(900).toISOString() });
+      const recovery = { by: owner(2), at: at(1000).toISOString(), ownerStatus: 'ABORTED', action: 'rolled-back' as const };
+
+      const noted = await ledger.annotateRelease({ ...interrupted, recovery });
+
+      expect(noted).toEqual({ ...interrupted, status: 'failed', reason: 'interrupted', endedAt: at(900).toISOString(), recovery });
+      expect(await ledger.release(interrupted)).toEqual(noted);
+
+      const waiting = releaseRecord(3);
+      await ledger.startRelease(waiting);
+      const approval = { decision: 'approved' as const, by: 'carol', at: at(2000).toISOString(), note: 'go' };
+      const approved = await ledger.annotateRelease({ ...waiting, approval });
+      expect(approved).toEqual({ ...waiting, approval });
+      // Both notes can be written together, and a second note replaces the first.
+      const both = await ledger.annotateRelease({ ...waiting, approval: { ...approval, decision: 'rejected' }, recovery });
+      expect(both).toMatchObject({ status: 'running', approval: { decision: 'rejected' }, recovery });
+    });
+
+    it('It should refuse to note on a release that is not in the ledger, without creating it', async () => {
+      const missing = releaseRecord(5);
+      const error = await ledger
+        .annotateRelease({ ...missing, approval: { decision: 'rejected', by: 'carol', at: at(10).toISOString() } })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'ReleaseRecordNotFound', message: expect.stringContaining(`release#${missing.startedAt}#exec-5`) });
+      expect(await ledger.release(missing)).toBeUndefined();
+    });
+
+    it('It should refuse a note that says nothing', async () => {
+      await ledger.startRelease(releaseRecord(1));
+      await expect(ledger.annotateRelease({ ...releaseRecord(1) })).rejects.toThrow('annotateRelease: nothing to note');
     });
   });
 

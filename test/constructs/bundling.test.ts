@@ -1,13 +1,14 @@
 /**
- * The real bundle (esbuild, as `cdk synth` runs it): the plan function ships the
- * validated targets as a file next to its code, and every function bundles its SDK v3
- * clients instead of using the runtime's. Slow (about 20 s), so it lives apart.
+ * The real bundle (esbuild, as `cdk synth` runs it): the functions that resolve a
+ * target ship the validated targets as a file next to their code, and every function
+ * bundles its SDK v3 clients instead of using the runtime's. Slow (about 20 s), so it
+ * lives apart.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, type CfnResource } from 'aws-cdk-lib';
 import { parseConfig } from '../../lambdas/domain/config';
-import type { HandlerName } from '../../lib/release-functions';
+import { type HandlerName, TARGETS_FILE_USERS } from '../../lib/release-functions';
 import { ReleaseManagerStack } from '../../lib/release-manager-stack';
 import { committedConfig, ENV, STACK_NAME } from './fixtures';
 
@@ -44,8 +45,8 @@ describe('ReleaseFunctions bundling', () => {
     assetDirs = Object.fromEntries(entries) as Record<HandlerName, string>;
   }, BUNDLING_TIMEOUT_MS);
 
-  it('It should ship the validated targets as targets.json next to the plan function code', () => {
-    const dir = assetDirs['plan-release'];
+  it.each([...TARGETS_FILE_USERS])('It should ship the validated targets as targets.json next to the %s function code', (name) => {
+    const dir = assetDirs[name];
     expect(existsSync(join(dir, 'index.js'))).toBe(true);
     expect(JSON.parse(readFileSync(join(dir, 'targets.json'), 'utf8'))).toEqual(parseConfig(config));
   });
@@ -55,11 +56,12 @@ describe('ReleaseFunctions bundling', () => {
     expect(code).toContain('SageMakerClient');
   });
 
-  it('It should give the targets file to the plan function only', () => {
+  it('It should give the targets file to the functions that resolve a target only', () => {
+    expect([...TARGETS_FILE_USERS].sort()).toEqual(['operator-action', 'plan-release', 'take-lock']);
     const withTargets = Object.entries(assetDirs)
       .filter(([, dir]) => existsSync(join(dir, 'targets.json')))
       .map(([name]) => name);
-    expect(withTargets).toEqual(['plan-release']);
+    expect(withTargets.sort()).toEqual([...TARGETS_FILE_USERS].sort());
     for (const [name, dir] of Object.entries(assetDirs)) expect({ name, bundled: existsSync(join(dir, 'index.js')) }).toEqual({ name, bundled: true });
   });
 });

@@ -9,7 +9,7 @@ import { App, type AppProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { PATH_METADATA_ENABLE_CONTEXT, PATH_METADATA_KEY } from 'aws-cdk-lib/cx-api';
 import type { ReleaseManagerConfigInput } from '../../lambdas/domain/config';
-import { ReleaseManagerStack } from '../../lib/release-manager-stack';
+import { ReleaseManagerStack, type ReleaseManagerStackProps } from '../../lib/release-manager-stack';
 import { handlerOfPath } from '../../rehearsal/definition';
 
 export const ENV = { account: '123456789012', region: 'eu-west-1' } as const;
@@ -41,15 +41,18 @@ export interface Built {
   readonly stack: ReleaseManagerStack;
 }
 
+/** The stack's optional props (notification topic, ledger key, ...). */
+export type StackOptions = Omit<ReleaseManagerStackProps, 'config' | 'env'>;
+
 /** Builds the production stack in a fresh app; bundling is skipped unless `appProps.context` says otherwise. */
-export function build(config: ReleaseManagerConfigInput = committedConfig(), appProps: AppProps = {}): Built {
+export function build(config: ReleaseManagerConfigInput = committedConfig(), appProps: AppProps = {}, options: StackOptions = {}): Built {
   const app = new App({ ...appProps, context: { ...SKIP_BUNDLING, [PATH_METADATA_ENABLE_CONTEXT]: true, ...appProps.context } });
-  const stack = new ReleaseManagerStack(app, STACK_NAME, { config, env: ENV });
+  const stack = new ReleaseManagerStack(app, STACK_NAME, { ...options, config, env: ENV });
   return { app, stack };
 }
 
-export function synthesize(config: ReleaseManagerConfigInput = committedConfig()): Built & { readonly template: Template } {
-  const built = build(config);
+export function synthesize(config: ReleaseManagerConfigInput = committedConfig(), options: StackOptions = {}): Built & { readonly template: Template } {
+  const built = build(config, {}, options);
   return { ...built, template: Template.fromStack(built.stack) };
 }
 
@@ -92,6 +95,11 @@ const asArray = (value: Json | undefined): Json[] => (value === undefined ? [] :
 /** A SageMaker ARN in this stack's account and region, as `render` prints it. */
 export function sagemakerArn(resource: string, name: string): string {
   return `arn:<AWS::Partition>:sagemaker:${ENV.region}:${ENV.account}:${resource}/${name}`;
+}
+
+/** A Step Functions ARN (`stateMachine`, `execution`) in this stack's account and region, as `render` prints it. */
+export function statesArn(resource: string, name: string): string {
+  return `arn:<AWS::Partition>:states:${ENV.region}:${ENV.account}:${resource}:${name}`;
 }
 
 export function alarmArn(name: string): string {
@@ -162,7 +170,10 @@ export interface AslCatcher {
 }
 export interface AslState {
   readonly Type: string;
+  readonly Resource?: string;
+  readonly Parameters?: JsonObject;
   readonly TimeoutSeconds?: number;
+  readonly TimeoutSecondsPath?: string;
   readonly Retry?: AslRetrier[];
   readonly Catch?: AslCatcher[];
   readonly Error?: string;

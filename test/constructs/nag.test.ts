@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { build } from './fixtures';
+import { build, ENV, type StackOptions } from './fixtures';
 
 /** The parts of aws-cdk-lib's validation-report.json these tests read. */
 interface ValidationReport {
@@ -20,7 +20,16 @@ interface ValidationReport {
   }>;
 }
 
-describe('cdk-nag AwsSolutions checks', () => {
+describe.each<[string, StackOptions]>([
+  ['the default stack', {}],
+  [
+    'a stack with a customer managed ledger key and a notification topic',
+    {
+      ledgerKeyArn: `arn:aws:kms:${ENV.region}:${ENV.account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+      notificationTopicArn: `arn:aws:sns:${ENV.region}:${ENV.account}:release-notifications`,
+    },
+  ],
+])('cdk-nag AwsSolutions checks on %s', (_what, options) => {
   let outdir: string;
   let synthError: unknown;
   let report: ValidationReport;
@@ -28,7 +37,7 @@ describe('cdk-nag AwsSolutions checks', () => {
 
   beforeAll(() => {
     outdir = mkdtempSync(join(tmpdir(), 'smrm-nag-'));
-    const { app } = build(undefined, { outdir });
+    const { app } = build(undefined, { outdir }, options);
     const checks = new AwsSolutionsChecks(app);
     // Counts the plugin's runs, so an empty report cannot come from checks that never ran.
     const validate = jest.spyOn(checks, 'validate');

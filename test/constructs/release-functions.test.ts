@@ -1,7 +1,11 @@
-/** The task functions' house defaults: runtime, architecture, tracing, logs, and an environment that stays small. */
+/**
+ * The task functions' house defaults: runtime, architecture, tracing, logs, and an
+ * environment that stays small and names only what each function uses.
+ */
+import type { CfnResource } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { HANDLER_NAMES } from '../../lib/release-functions';
-import { functionsByHandler, generatedConfig, isObject, resourcesOfType, synthesize, type TaskFunction } from './fixtures';
+import { EVENT_EMITTERS, EXECUTION_STARTERS, HANDLER_NAMES, LEDGER_USERS } from '../../lib/release-functions';
+import { functionsByHandler, generatedConfig, isObject, type Json, render, resourcesOfType, statesArn, synthesize, type TaskFunction } from './fixtures';
 
 /** Lambda's limit is 4 KB for all variables together; a quarter of it leaves room for what operators add. */
 const ENVIRONMENT_BUDGET_BYTES = 1024;
@@ -11,9 +15,15 @@ describe('ReleaseFunctions', () => {
   let template: Template;
   let functions: Record<string, TaskFunction>;
   let manyTargets: { template: Template; endpointNames: string[] };
+  let tableId: string;
+  let stateMachineName: string;
 
   beforeAll(() => {
-    ({ template } = synthesize());
+    const synthesized = synthesize();
+    template = synthesized.template;
+    const manager = synthesized.stack.releaseManager;
+    tableId = synthesized.stack.getLogicalId(manager.ledger.table.node.defaultChild as CfnResource);
+    stateMachineName = manager.stateMachineName;
     functions = functionsByHandler(template);
     const config = generatedConfig(MANY_TARGETS);
     manyTargets = { template: synthesize(config).template, endpointNames: config.targets.map((t) => t.endpointName) };
@@ -60,6 +70,25 @@ describe('ReleaseFunctions', () => {
       const variables = isObject(environment) ? environment.Variables : {};
       const bytes = Buffer.byteLength(JSON.stringify(variables ?? {}), 'utf8');
       expect({ handler, bytes: bytes < ENVIRONMENT_BUDGET_BYTES }).toEqual({ handler, bytes: true });
+    }
+  });
+
+  it('It should give each function the ledger table, the event bus and the state machine only if it uses them', () => {
+    expect([...EXECUTION_STARTERS]).toEqual(['start-release']);
+    for (const [handler, fn] of Object.entries(functions)) {
+      const environment = fn.properties.Environment;
+      const variables = (isObject(environment) && isObject(environment.Variables) ? environment.Variables : {}) as Record<string, Json>;
+      const name = handler as (typeof HANDLER_NAMES)[number];
+      expect({ handler, variables: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, render(v)])) }).toEqual({
+        handler,
+        variables: {
+          NODE_OPTIONS: '--enable-source-maps',
+          POWERTOOLS_SERVICE_NAME: 'sagemaker-release-manager',
+          ...(LEDGER_USERS.includes(name) ? { LEDGER_TABLE_NAME: `<${tableId}>` } : {}),
+          ...(EVENT_EMITTERS.includes(name) ? { EVENT_BUS_NAME: 'default' } : {}),
+          ...(EXECUTION_STARTERS.includes(name) ? { STATE_MACHINE_ARN: statesArn('stateMachine', stateMachineName) } : {}),
+        },
+      });
     }
   });
 

@@ -1,12 +1,19 @@
-/** The approval trigger: which events start a release, and what happens to the ones that cannot. */
+/**
+ * The approval trigger: which events start a release, and what happens to the ones that
+ * cannot. The rule invokes the start-release function (which starts the state machine
+ * under a name derived from the event); a failed delivery and a failed invocation both
+ * end in the dead-letter queue.
+ */
 import { type CfnResource, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { MODEL_PACKAGE_STATE_CHANGE } from '../../lib/release-trigger';
+import { MODEL_PACKAGE_STATE_CHANGE, START_FUNCTION_RETRY_ATTEMPTS } from '../../lib/release-trigger';
 import { committedConfig, ENV, synthesize } from './fixtures';
 
 describe('ReleaseTrigger', () => {
   let template: Template;
   let stateMachineId: string;
+  let startFunctionId: string;
+  let ruleId: string;
   let queueId: string;
   const groups = committedConfig().targets.map((t) => t.modelPackageGroupName);
 
@@ -16,6 +23,8 @@ describe('ReleaseTrigger', () => {
     const manager = synthesized.stack.releaseManager;
     const logicalId = (construct: CfnResource) => Stack.of(construct).getLogicalId(construct);
     stateMachineId = logicalId(manager.stateMachine.node.defaultChild as CfnResource);
+    startFunctionId = logicalId(manager.functions['start-release'].node.defaultChild as CfnResource);
+    ruleId = logicalId(manager.trigger.rule.node.defaultChild as CfnResource);
     queueId = logicalId(manager.trigger.deadLetterQueue.node.defaultChild as CfnResource);
   });
 
@@ -33,11 +42,11 @@ describe('ReleaseTrigger', () => {
     expect(MODEL_PACKAGE_STATE_CHANGE).toBe('SageMaker Model Package State Change');
   });
 
-  it('It should target the release state machine with retries and a dead-letter queue', () => {
+  it('It should target the start-release function, not the state machine, with retries and a dead-letter queue', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       Targets: [
         Match.objectLike({
-          Arn: { Ref: stateMachineId },
+          Arn: { 'Fn::GetAtt': [startFunctionId, 'Arn'] },
           RetryPolicy: { MaximumRetryAttempts: Match.anyValue(), MaximumEventAgeInSeconds: Match.anyValue() },
           DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
         }),
@@ -49,6 +58,44 @@ describe('ReleaseTrigger', () => {
     const { RetryPolicy } = rule.Properties.Targets[0];
     expect(RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
     expect(RetryPolicy.MaximumEventAgeInSeconds).toBeGreaterThan(0);
+    expect(JSON.stringify(rule.Properties.Targets)).not.toContain(stateMachineId);
+  });
+
+  it('It should let EventBridge invoke the start-release function from this rule only', () => {
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [startFunctionId, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+    });
+  });
+
+  it('It should retry a failed invocation of start-release twice, then put it in the same dead-letter queue', () => {
+    expect(START_FUNCTION_RETRY_ATTEMPTS).toBe(2);
+    template.resourcePropertiesCountIs('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: startFunctionId } }, 1);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: startFunctionId },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: START_FUNCTION_RETRY_ATTEMPTS,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+    });
+  });
+
+  it('It should let EventBridge write to the dead-letter queue for this rule only', () => {
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+            Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
+          }),
+        ]),
+      },
+    });
   });
 
   it('It should encrypt the dead-letter queue', () => {

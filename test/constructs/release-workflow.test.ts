@@ -25,9 +25,22 @@ describe('ReleaseWorkflow', () => {
     tasks = states.filter(([, state]) => state.Type === 'Task');
   });
 
-  it('It should give every task a timeout', () => {
+  it('It should give every task a timeout, fixed or (the approval gate) read from the payload', () => {
     expect(tasks.length).toBeGreaterThan(0);
-    for (const [name, task] of tasks) expect({ name, timeout: task.TimeoutSeconds }).toEqual({ name, timeout: expect.any(Number) });
+    for (const [name, task] of tasks) {
+      const timeout = task.TimeoutSeconds ?? task.TimeoutSecondsPath;
+      expect({ name, timeout }).toEqual({ name, timeout: typeof timeout === 'string' ? expect.stringMatching(/^\$\./) : expect.any(Number) });
+    }
+  });
+
+  it("It should wait for approval on a task token, for the target's approval timeout", () => {
+    const gates = tasks.filter(([, task]) => task.Resource?.endsWith(':states:::lambda:invoke.waitForTaskToken'));
+    expect(gates.map(([name]) => name)).toEqual(['Wait for approval']);
+    const [[, gate]] = gates as [[string, AslState]];
+    expect(gate.TimeoutSecondsPath).toBe('$.plan.release.approval.timeoutSeconds');
+    expect(gate.TimeoutSeconds).toBeUndefined();
+    const payload = gate.Parameters?.Payload;
+    expect(isObject(payload) ? payload['taskToken.$'] : undefined).toBe('$$.Task.Token');
   });
 
   it('It should retry every task on named errors only, never on States.ALL', () => {

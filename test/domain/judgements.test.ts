@@ -122,11 +122,23 @@ describe('release requests', () => {
       'detail-type': 'SageMaker Model Package State Change',
       detail: { ModelPackageGroupName: 'group', ModelPackageArn: arn },
     };
-    expect(parseReleaseRequest(event)).toEqual({ origin: 'event', modelPackageArn: arn, modelPackageGroupName: 'group' });
+    expect(parseReleaseRequest(event)).toEqual({
+      kind: 'release',
+      origin: 'event',
+      modelPackageArn: arn,
+      modelPackageGroupName: 'group',
+      requestedBy: 'model registry approval',
+    });
   });
 
   it('It should read the manual input', () => {
-    expect(parseReleaseRequest({ action: 'release', modelPackageArn: arn })).toEqual({ origin: 'manual', modelPackageArn: arn });
+    expect(parseReleaseRequest({ action: 'release', modelPackageArn: arn })).toEqual({
+      kind: 'release',
+      origin: 'manual',
+      modelPackageArn: arn,
+      requestedBy: 'operator (requestedBy not given)',
+    });
+    expect(parseReleaseRequest({ action: 'release', modelPackageArn: arn, requestedBy: 'alice' })).toMatchObject({ requestedBy: 'alice' });
   });
 
   it.each([

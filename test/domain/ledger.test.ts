@@ -69,6 +69,7 @@ describe('ledger model', () => {
     expect(lock).toEqual({
       endpointName: 'ep',
       owner: 'arn:exec',
+      action: 'release',
       releaseId: 'r',
       modelPackageArn: 'arn:pkg',
       acquiredAt: NOW.toISOString(),

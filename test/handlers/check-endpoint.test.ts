@@ -10,9 +10,11 @@ import type { EndpointExpectation } from '../../lambdas/contracts';
 import { checkEndpoint, handler } from '../../lambdas/handlers/check-endpoint';
 import { ENDPOINT_NAME, HAND_MADE_BASELINE, NAMES, makeRelease } from './fixtures';
 import { lambdaContext } from './helpers/lambda-context';
+import { execution, seedLock, useLedger } from './helpers/ledger';
 import { endpointState, expectNoMutation, notFound, type VariantState } from './helpers/sagemaker';
 
 const sm = mockClient(SageMakerClient);
+const db = useLedger();
 
 const BASELINE = HAND_MADE_BASELINE.variantName;
 const CANDIDATE = NAMES.candidateVariantName;
@@ -198,5 +200,46 @@ describe('the Lambda handler', () => {
     const result = await handler(input(DEPLOY), lambdaContext('smrm-check-endpoint'));
 
     expect(result).toMatchObject({ for: 'deploy', attempt: 1, outcome: 'in-progress' });
+  });
+});
+
+describe('in the workflow, with the execution', () => {
+  const ME = execution('churn-models-v7-0000aaaa');
+  const release = makeRelease();
+  const withExecution = (previous: Record<string, unknown> = FIRST_CHECK) => checkEndpoint({ release, expect: STEP_1, previous, execution: ME });
+
+  beforeEach(async () => {
+    await seedLock(db.ledger, { endpointName: ENDPOINT_NAME, owner: ME.arn, leaseSeconds: 60 });
+  });
+
+  it('It should renew the lease and read the endpoint back', async () => {
+    given('InService', NAMES.deployConfigName, [
+      { name: BASELINE, weight: 90 },
+      { name: CANDIDATE, weight: 10 },
+    ]);
+    const before = await db.ledger.readLock(ENDPOINT_NAME);
+
+    const result = await withExecution();
+
+    expect(result).toMatchObject({ for: 'step-1', outcome: 'as-expected' });
+    expect((await db.ledger.readLock(ENDPOINT_NAME))!.leaseExpiresAt).toBeGreaterThanOrEqual(before!.leaseExpiresAt + release.leaseSeconds - 120);
+  });
+
+  it("It should stop the wait with ReleaseAborted at an operator's rollback, before reading the endpoint", async () => {
+    await db.ledger.requestAbort({ endpointName: ENDPOINT_NAME, owner: ME.arn, reason: 'bad canary', requestedBy: 'bob', now: new Date() });
+
+    await expect(withExecution({ for: 'step-1', attempt: 2 })).rejects.toMatchObject({
+      name: 'ReleaseAborted',
+      message: 'rollback requested by bob: bad canary',
+    });
+    expect(sm.calls()).toHaveLength(0);
+  });
+
+  it('It should stop with LockNotHeld when the lock is gone, before reading the endpoint', async () => {
+    await db.ledger.releaseLock({ endpointName: ENDPOINT_NAME, owner: ME.arn });
+
+    await expect(withExecution()).rejects.toMatchObject({ name: 'LockNotHeld', message: expect.stringContaining('nobody holds it') });
+    expect(sm.calls()).toHaveLength(0);
+    expect(await db.ledger.readLock(ENDPOINT_NAME)).toBeUndefined();
   });
 });

@@ -8,10 +8,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { Progress } from '../../lambdas/contracts';
 import { evaluateAlarms, handler } from '../../lambdas/handlers/evaluate-alarms';
-import { makeRelease, type ReleaseOverrides } from './fixtures';
+import { ENDPOINT_NAME, makeRelease, type ReleaseOverrides } from './fixtures';
 import { lambdaContext } from './helpers/lambda-context';
+import { execution, publishedEvents, recordOf, seedLock, useLedger, useServiceMocks } from './helpers/ledger';
 
 const cw = mockClient(CloudWatchClient);
+const { eventBridge } = useServiceMocks();
+const db = useLedger();
 
 const ALARMS = ['churn-5xx', 'churn-latency-p99'];
 /** Step 1 (10 %) after its shift: 10 checks, 60 s apart. */
@@ -191,5 +194,107 @@ describe('the Lambda handler', () => {
     const result = await handler(input(), lambdaContext('smrm-evaluate-alarms'));
 
     expect(result.verdict).toEqual({ status: 'unhealthy', reason: 'alarm churn-5xx is in ALARM' });
+  });
+});
+
+describe('in the workflow, with the execution', () => {
+  const ME = execution('churn-models-v7-0000aaaa');
+  const release = makeRelease();
+  const record = recordOf(release, ME);
+  const STARTED = '2025-06-01T10:10:00.000Z';
+  const STEP: Progress = { ...FIRST_STEP, startedAt: STARTED };
+  /** The check that ends step 1's bake: the 10th. */
+  const LAST_CHECK = { stepIndex: 0, checksDone: 9 };
+  const run = (previous: Record<string, unknown>, progress: Progress = STEP) => evaluateAlarms({ release, progress, previous, execution: ME });
+
+  beforeEach(async () => {
+    await seedLock(db.ledger, { endpointName: ENDPOINT_NAME, owner: ME.arn, leaseSeconds: 60 });
+    await db.ledger.startRelease(record);
+    await db.ledger.recordStep({ ...record, step: { index: 0, weightPercent: 10, startedAt: STARTED } });
+  });
+
+  it('It should renew the lease on every check and record nothing mid-bake', async () => {
+    givenAlarms(metricAlarm('churn-5xx', 'OK'), metricAlarm('churn-latency-p99', 'OK'));
+    const before = await db.ledger.readLock(ENDPOINT_NAME);
+
+    const result = await run(NO_CHECK_YET);
+
+    expect(result).toMatchObject({ checksDone: 1, bakeComplete: false, verdict: { status: 'healthy' } });
+    expect((await db.ledger.readLock(ENDPOINT_NAME))!.leaseExpiresAt).toBeGreaterThanOrEqual(before!.leaseExpiresAt + release.leaseSeconds - 120);
+    expect((await db.ledger.release(record))?.steps).toEqual([{ index: 0, weightPercent: 10, startedAt: STARTED }]);
+    expect(eventBridge.calls()).toHaveLength(0);
+  });
+
+  it("It should record the step's verdict and emit Step Completed when the bake completes healthy", async () => {
+    givenAlarms(metricAlarm('churn-5xx', 'OK'), metricAlarm('churn-latency-p99', 'OK'));
+
+    const result = await run(LAST_CHECK);
+
+    expect(result).toMatchObject({ checksDone: 10, bakeComplete: true, moreSteps: true });
+    const steps = (await db.ledger.release(record))?.steps;
+    expect(steps).toEqual([
+      { index: 0, weightPercent: 10, startedAt: STARTED, endedAt: expect.any(String), verdict: { status: 'healthy', reason: 'all 2 alarms OK' } },
+    ]);
+    const events = publishedEvents(eventBridge);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      detailType: 'Release Step Completed',
+      detail: {
+        eventId: `${release.releaseId}:${ME.name}:release-step-completed:step-0`,
+        releaseId: release.releaseId,
+        status: 'running',
+        step: { index: 0, weightPercent: 10, verdict: { status: 'healthy', reason: 'all 2 alarms OK' }, stepsTotal: 3 },
+      },
+    });
+  });
+
+  it('It should complete the step on an inconclusive verdict the policy proceeds on', async () => {
+    givenAlarms(metricAlarm('churn-5xx', 'OK'), metricAlarm('churn-latency-p99', 'INSUFFICIENT_DATA'));
+
+    await run(LAST_CHECK);
+
+    expect((await db.ledger.release(record))?.steps[0]?.verdict?.status).toBe('inconclusive');
+    expect(publishedEvents(eventBridge).map((e) => e.detail.step?.verdict?.status)).toEqual(['inconclusive']);
+  });
+
+  it('It should record an unhealthy verdict at once, mid-bake, without Step Completed', async () => {
+    givenAlarms(metricAlarm('churn-5xx', 'ALARM', 'Threshold Crossed'), metricAlarm('churn-latency-p99', 'OK'));
+
+    const result = await run({ stepIndex: 0, checksDone: 2 });
+
+    expect(result).toMatchObject({ checksDone: 3, bakeComplete: false, verdict: { status: 'unhealthy' } });
+    expect((await db.ledger.release(record))?.steps[0]).toMatchObject({ endedAt: expect.any(String), verdict: result.verdict });
+    expect(eventBridge.calls()).toHaveLength(0);
+  });
+
+  it("It should turn an operator's rollback into an unhealthy verdict, whatever the alarms say", async () => {
+    givenAlarms(metricAlarm('churn-5xx', 'OK'), metricAlarm('churn-latency-p99', 'OK'));
+    await db.ledger.requestAbort({ endpointName: ENDPOINT_NAME, owner: ME.arn, reason: 'customer complaints', requestedBy: 'bob', now: new Date() });
+
+    const result = await run(NO_CHECK_YET);
+
+    expect(result.verdict).toEqual({ status: 'unhealthy', reason: 'rollback requested by bob: customer complaints' });
+    expect((await db.ledger.release(record))?.steps[0]?.verdict).toEqual(result.verdict);
+    expect(eventBridge.calls()).toHaveLength(0);
+  });
+
+  it('It should write the same step once when the completing check is retried', async () => {
+    givenAlarms(metricAlarm('churn-5xx', 'OK'), metricAlarm('churn-latency-p99', 'OK'));
+
+    await run(LAST_CHECK);
+    await run(LAST_CHECK);
+
+    expect((await db.ledger.release(record))?.steps).toHaveLength(1);
+    const [a, b] = publishedEvents(eventBridge);
+    expect(b!.detail.eventId).toBe(a!.detail.eventId);
+  });
+
+  it('It should stop with LockNotHeld, before reading alarms, when another execution took the lock', async () => {
+    const successor = execution('successor');
+    await db.ledger.takeOverLock({ endpointName: ENDPOINT_NAME, owner: successor.arn, previousOwner: ME.arn, leaseSeconds: 600, now: new Date() });
+
+    await expect(run(LAST_CHECK)).rejects.toMatchObject({ name: 'LockNotHeld' });
+    expect(cw.calls()).toHaveLength(0);
+    expect((await db.ledger.release(record))?.steps[0]).not.toHaveProperty('verdict');
   });
 });

@@ -91,3 +91,26 @@ export const RELEASE_TAGS = [
   { Key: 'sagemaker-release-manager:release', Value: NAMES.releaseId },
   { Key: 'sagemaker-release-manager:target', Value: TARGET_NAME },
 ];
+
+/** The EventBridge event SageMaker sends when a model package version is approved. */
+export function approvalEvent(arn = CANDIDATE_PACKAGE_ARN, group = GROUP_NAME, detail: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    version: '0',
+    id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
+    'detail-type': 'SageMaker Model Package State Change',
+    source: 'aws.sagemaker',
+    account: ACCOUNT,
+    time: '2025-06-01T10:00:00Z',
+    region: REGION,
+    resources: [arn],
+    detail: {
+      ModelPackageGroupName: group,
+      ModelPackageVersion: Number(arn.split('/').pop()),
+      ModelPackageArn: arn,
+      ModelApprovalStatus: 'Approved',
+      ModelPackageStatus: 'Completed',
+      LastModifiedTime: '2025-06-01T09:59:58.000Z',
+      ...detail,
+    },
+  };
+}

@@ -1,7 +1,9 @@
 /**
  * shift-traffic: sets absolute weights for the next step with
  * UpdateEndpointWeightsAndCapacities, only on an InService endpoint, and not again when
- * the weights are already set. The fixture's steps are 10 %, 50 %, 100 %.
+ * the weights are already set. The fixture's steps are 10 %, 50 %, 100 %. In the
+ * workflow (with the execution) it renews the endpoint lock, honours an operator's
+ * rollback and records the step's start in the ledger (dynalite).
  */
 import { DescribeEndpointCommand, SageMakerClient, UpdateEndpointWeightsAndCapacitiesCommand } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -10,9 +12,12 @@ import type { Progress } from '../../lambdas/contracts';
 import { handler, shiftTraffic } from '../../lambdas/handlers/shift-traffic';
 import { ENDPOINT_NAME, HAND_MADE_BASELINE, NAMES, makeNewEndpointRelease, makeRelease } from './fixtures';
 import { lambdaContext } from './helpers/lambda-context';
+import { execution, recordOf, seedLock, useLedger } from './helpers/ledger';
 import { endpointState, expectNoMutation, mutations, notFound, validationException, type VariantState } from './helpers/sagemaker';
 
 const sm = mockClient(SageMakerClient);
+const db = useLedger();
+const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 const BASELINE = HAND_MADE_BASELINE.variantName;
 const CANDIDATE = NAMES.candidateVariantName;
@@ -56,6 +61,7 @@ describe('a release next to a baseline', () => {
       checks: 10,
       checkIntervalSeconds: 60,
       isLastStep: false,
+      startedAt: expect.stringMatching(ISO_MS),
       expect: { id: 'step-1', endpointName: ENDPOINT_NAME, absent: false, configName: NAMES.deployConfigName, weights: { [BASELINE]: 90, [CANDIDATE]: 10 } },
       action: `shifting 10 % of traffic to ${CANDIDATE}`,
     });
@@ -180,6 +186,7 @@ describe('a release that created the endpoint', () => {
       checks: 10,
       checkIntervalSeconds: 60,
       isLastStep: false,
+      startedAt: expect.stringMatching(ISO_MS),
       expect: { id: 'step-1', endpointName: ENDPOINT_NAME, absent: false, configName: NAMES.deployConfigName, weights: { [CANDIDATE]: 100 } },
       action: `endpoint ${ENDPOINT_NAME} was created with ${CANDIDATE} alone: it already serves 100 %`,
     });
@@ -194,5 +201,68 @@ describe('the Lambda handler', () => {
 
     expect(result).toMatchObject({ stepIndex: 0, weightPercent: 10 });
     expect(sm).toHaveReceivedCommandTimes(UpdateEndpointWeightsAndCapacitiesCommand, 1);
+  });
+});
+
+describe('in the workflow, with the execution', () => {
+  const ME = execution('churn-models-v7-0000aaaa');
+  const release = makeRelease();
+  const record = recordOf(release, ME);
+
+  beforeEach(async () => {
+    await seedLock(db.ledger, { endpointName: ENDPOINT_NAME, owner: ME.arn, leaseSeconds: 60 });
+    await db.ledger.startRelease(record);
+  });
+
+  it("It should record the step's start, renew the lease, and shift", async () => {
+    givenDeployConfig(JUST_DEPLOYED);
+
+    const result = await shiftTraffic({ release, progress: BEFORE_FIRST_STEP, execution: ME });
+
+    expect((await db.ledger.release(record))?.steps).toEqual([{ index: 0, weightPercent: 10, startedAt: result.startedAt }]);
+    const lock = await db.ledger.readLock(ENDPOINT_NAME);
+    expect(lock!.leaseExpiresAt).toBeGreaterThanOrEqual(Math.floor(Date.parse(result.startedAt) / 1000) + release.leaseSeconds - 1);
+    expect(mutations(sm)).toEqual(['UpdateEndpointWeightsAndCapacitiesCommand']);
+  });
+
+  it('It should append the next step after the judged one', async () => {
+    const judged = {
+      index: 0,
+      weightPercent: 10,
+      startedAt: '2025-06-01T10:10:00.000Z',
+      endedAt: '2025-06-01T10:20:00.000Z',
+      verdict: { status: 'healthy' as const, reason: 'ok' },
+    };
+    await db.ledger.recordStep({ ...record, step: judged });
+    givenDeployConfig([
+      { name: BASELINE, weight: 90 },
+      { name: CANDIDATE, weight: 10 },
+    ]);
+
+    const result = await shiftTraffic({ release, progress: { stepIndex: 0, weightPercent: 10, checks: 10, checkIntervalSeconds: 60 }, execution: ME });
+
+    expect((await db.ledger.release(record))?.steps).toEqual([judged, { index: 1, weightPercent: 50, startedAt: result.startedAt }]);
+  });
+
+  it("It should stop with ReleaseAborted at an operator's rollback, before touching the endpoint or the record", async () => {
+    await db.ledger.requestAbort({ endpointName: ENDPOINT_NAME, owner: ME.arn, reason: 'bad canary', requestedBy: 'bob', now: new Date() });
+    givenDeployConfig(JUST_DEPLOYED);
+
+    await expect(shiftTraffic({ release, progress: BEFORE_FIRST_STEP, execution: ME })).rejects.toMatchObject({
+      name: 'ReleaseAborted',
+      message: 'rollback requested by bob: bad canary; no more traffic is shifted',
+    });
+    expect(sm.calls()).toHaveLength(0);
+    expect((await db.ledger.release(record))?.steps).toEqual([]);
+  });
+
+  it('It should stop with LockNotHeld when another execution took the lock over, touching nothing', async () => {
+    const successor = execution('successor');
+    await db.ledger.takeOverLock({ endpointName: ENDPOINT_NAME, owner: successor.arn, previousOwner: ME.arn, leaseSeconds: 600, now: new Date() });
+    givenDeployConfig(JUST_DEPLOYED);
+
+    await expect(shiftTraffic({ release, progress: BEFORE_FIRST_STEP, execution: ME })).rejects.toMatchObject({ name: 'LockNotHeld', holder: successor.arn });
+    expect(sm.calls()).toHaveLength(0);
+    expect((await db.ledger.readLock(ENDPOINT_NAME))?.owner).toBe(successor.arn);
   });
 });
