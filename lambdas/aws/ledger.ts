@@ -88,9 +88,9 @@ export class Ledger {
           new PutCommand({
             TableName: this.tableName,
             Item: { ...lockKey(input.endpointName), ...stored(lock) },
-            ConditionExpression: 'attribute_not_exists(pk) OR #leaseExpiresAt < :now OR #owner = :owner',
-            ExpressionAttributeNames: { '#leaseExpiresAt': 'leaseExpiresAt', '#owner': 'owner' },
-            ExpressionAttributeValues: { ':now': toEpochSeconds(input.now), ':owner': input.owner },
+            ConditionExpression: 'attribute_not_exists(pk) OR #leaseExpiresAt < :now',
+            ExpressionAttributeNames: { '#leaseExpiresAt': 'leaseExpiresAt' },
+            ExpressionAttributeValues: { ':now': toEpochSeconds(input.now) },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
@@ -98,6 +98,15 @@ export class Ledger {
       } catch (error) {
         if (!isConditionalCheckFailed(error)) throw error;
         const holder = await this.holderAfterFailure(error, lockKey(input.endpointName));
+        // Re-entrant: renew the lease in place, keeping what others wrote on the lock (an operator's abort request, the approval gate).
+        if (holder?.owner === input.owner) {
+          try {
+            return await this.updateLock({ endpointName: input.endpointName, owner: input.owner, now: input.now, leaseSeconds: input.leaseSeconds });
+          } catch (renewError) {
+            if (!(renewError instanceof LockNotHeldError)) throw renewError;
+            continue;
+          }
+        }
         if (holder) throw new LockHeldError(input.endpointName, holder.owner, holder.leaseExpiresAt);
       }
     }

@@ -82,3 +82,16 @@ export function recordEvent(
     ...extra,
   });
 }
+
+/** Records a promoted release as the endpoint's last known good version (unless a newer one is recorded). */
+export async function setLastKnownGoodOf(release: Release, executionArn: string, releasedAt: string): Promise<'updated' | 'kept-newer'> {
+  return ledger().setLastKnownGood({
+    endpointName: release.endpointName,
+    version: release.modelVersion,
+    modelPackageArn: release.modelPackageArn,
+    variantName: release.candidate.variantName,
+    endpointConfigName: promotedConfigOf(release),
+    releasedAt,
+    executionArn,
+  });
+}

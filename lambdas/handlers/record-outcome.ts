@@ -13,7 +13,7 @@ import { LockNotHeldError, ReleaseAlreadyFinishedError } from '../domain/errors'
 import { LIFECYCLE_DETAIL_TYPES, lifecycleEvent, type LifecycleDetailType } from '../domain/events';
 import type { FinalReleaseStatus, ReleaseRecord } from '../domain/ledger';
 import { lambdaHandler, logger, parseTaskInput } from './common';
-import { promotedConfigOf, recordEvent, recordRef } from './ledger-support';
+import { recordEvent, recordRef, setLastKnownGoodOf } from './ledger-support';
 
 const EVENT_OF: Record<FinalOutcome, LifecycleDetailType> = {
   succeeded: LIFECYCLE_DETAIL_TYPES.succeeded,
@@ -47,15 +47,7 @@ export async function recordOutcome(event: unknown): Promise<RecordOutcomeOutput
     // A record that another execution finished otherwise (it took the lock over and recovered) does not make a last known good version.
     if (outcome === 'succeeded' && input.release && (!record || record.status === 'succeeded')) {
       const release = input.release;
-      const kept = await ledger().setLastKnownGood({
-        endpointName,
-        version: release.modelVersion,
-        modelPackageArn: release.modelPackageArn,
-        variantName: release.candidate.variantName,
-        endpointConfigName: promotedConfigOf(release),
-        releasedAt: now,
-        executionArn: execution.arn,
-      });
+      const kept = await setLastKnownGoodOf(release, execution.arn, now);
       if (kept === 'kept-newer') logger.warn('A newer last known good version is recorded already', { endpointName });
     }
   }

@@ -20,7 +20,7 @@ import { leaseExpired, toEpochSeconds, type Lock, type ReleaseRecord } from '../
 import { releaseNames, shortHash } from '../domain/names';
 import { parseExecutionRequest, targetOfRequest, versionOfPackageArn, type EndpointRequest } from '../domain/request';
 import { lambdaHandler, logger, parseTaskInput } from './common';
-import { executionNameOf, promotedConfigOf, recordEvent } from './ledger-support';
+import { executionNameOf, recordEvent, setLastKnownGoodOf } from './ledger-support';
 
 /** Step Functions statuses of an execution that may still act on the endpoint. */
 const LIVE_STATUSES = new Set(['RUNNING', 'PENDING_REDRIVE']);
@@ -257,15 +257,7 @@ async function assessInterrupted(
   if (promoted) {
     const reason = `interrupted after its promotion had applied (${owner.why}); recorded as succeeded by ${execution.name}`;
     await finalise('succeeded', reason, 'completed-promotion');
-    await ledger().setLastKnownGood({
-      endpointName,
-      version: release.modelVersion,
-      modelPackageArn: release.modelPackageArn,
-      variantName: release.candidate.variantName,
-      endpointConfigName: promotedConfigOf(release),
-      releasedAt: now,
-      executionArn: record.executionArn,
-    });
+    await setLastKnownGoodOf(release, record.executionArn, now);
     return acquired(`took over the lock of ${executionNameOf(owner.owner)}: ${reason}`);
   }
   const untouched = release.baseline

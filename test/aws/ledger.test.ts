@@ -83,6 +83,21 @@ describe('Ledger on dynalite', () => {
       expect((await ledger.readLock(ENDPOINT))?.owner).toBe(owner(1));
     });
 
+    it('It should keep an abort request and an approval gate when the owner acquires again (a retried task)', async () => {
+      await ledger.acquireLock(lockInput(1));
+      await ledger.requestAbort({ endpointName: ENDPOINT, owner: owner(1), reason: 'stop', requestedBy: 'alice', now: at(10) });
+      await ledger.updateLock({
+        endpointName: ENDPOINT,
+        owner: owner(1),
+        now: at(20),
+        approval: { taskToken: 't', releaseId: 'release-1', requestedAt: at(20).toISOString(), expiresAt: at(80).toISOString() },
+      });
+      const again = await ledger.acquireLock(lockInput(1, at(30)));
+      expect(again.abortRequested).toMatchObject({ reason: 'stop', requestedBy: 'alice' });
+      expect(again.approval?.taskToken).toBe('t');
+      expect(again.leaseExpiresAt).toBe(epoch(T0) + 30 + 600);
+    });
+
     it('It should let the same owner acquire again and renew the lease', async () => {
       await ledger.acquireLock(lockInput(1));
       const again = await ledger.acquireLock(lockInput(1, at(300)));
