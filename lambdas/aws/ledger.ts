@@ -22,6 +22,7 @@ import {
   type ReleaseStepRecord,
   ReleaseStepRecordSchema,
   RELEASE_SK_PREFIX,
+  assertLeaseSeconds,
   endpointPk,
   lastKnownGoodKey,
   lockKey,
@@ -162,7 +163,10 @@ export class Ledger {
       values[`:${field}`] = stored(value);
       sets.push(`#${field} = :${field}`);
     };
-    if (input.leaseSeconds !== undefined) set('leaseExpiresAt', toEpochSeconds(input.now) + input.leaseSeconds);
+    if (input.leaseSeconds !== undefined) {
+      assertLeaseSeconds(input.leaseSeconds);
+      set('leaseExpiresAt', toEpochSeconds(input.now) + input.leaseSeconds);
+    }
     if (input.releaseId !== undefined) set('releaseId', input.releaseId);
     if (input.modelPackageArn !== undefined) set('modelPackageArn', input.modelPackageArn);
     if (input.approval === null) {
@@ -218,28 +222,7 @@ export class Ledger {
 
   /** Extends the lease of a lock that `owner` holds (also after its lease expired, as long as nobody took it over). */
   async renewLock(input: { endpointName: string; owner: string; leaseSeconds: number; now: Date }): Promise<Lock> {
-    if (!Number.isInteger(input.leaseSeconds) || input.leaseSeconds < 1)
-      throw new Error(`A lease must last at least 1 whole second, got ${input.leaseSeconds}`);
-    const key = lockKey(input.endpointName);
-    try {
-      const result = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: 'SET #leaseExpiresAt = :expires',
-          ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#leaseExpiresAt': 'leaseExpiresAt', '#owner': 'owner' },
-          ExpressionAttributeValues: { ':expires': toEpochSeconds(input.now) + input.leaseSeconds, ':owner': input.owner },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return parseLedgerItem(LockSchema, result.Attributes ?? {});
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      const holder = await this.holderAfterFailure(error, key);
-      throw new LockNotHeldError(input.endpointName, input.owner, holder?.owner);
-    }
+    return this.updateLock(input);
   }
 
   /** Releases the lock `owner` holds. Releasing a lock that is gone is fine; one held by another owner is LockNotHeld. */

@@ -142,10 +142,15 @@ export function lockAvailableTo(lock: Pick<Lock, 'owner' | 'leaseExpiresAt'> | u
   return lock === undefined || lock.owner === owner || leaseExpired(lock, nowEpochSeconds);
 }
 
+/** A lease is a whole number of seconds, at least one. */
+export function assertLeaseSeconds(leaseSeconds: number): void {
+  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1) throw new Error(`A lease must last at least 1 whole second, got ${leaseSeconds}`);
+}
+
 export function newLock(
   input: Pick<Lock, 'endpointName' | 'owner'> & Partial<Pick<Lock, 'releaseId' | 'modelPackageArn' | 'action'>> & { leaseSeconds: number; now: Date },
 ): Lock {
-  if (!Number.isInteger(input.leaseSeconds) || input.leaseSeconds < 1) throw new Error(`A lease must last at least 1 whole second, got ${input.leaseSeconds}`);
+  assertLeaseSeconds(input.leaseSeconds);
   return LockSchema.parse({
     endpointName: input.endpointName,
     owner: input.owner,

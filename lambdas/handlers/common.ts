@@ -5,10 +5,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import type { Release } from '../contracts';
-import { formatIssues } from '../domain/config';
+import { loadConfigFile } from '../aws/config-file';
+import { formatIssues, type ReleaseManagerConfig } from '../domain/config';
 import { InvalidTaskInputError } from '../domain/errors';
 
 export const logger = new Logger({ serviceName: 'sagemaker-release-manager' });
@@ -18,6 +20,18 @@ export function lambdaHandler<I, O>(task: (event: I) => Promise<O>): middy.Middy
   return middy<I, O, Error, Context>()
     .use(injectLambdaContext(logger, { clearState: true }))
     .handler(task);
+}
+
+/**
+ * The Lambda handler of a task that needs the targets: `configured` is built on the first
+ * invocation from the targets file bundled next to the handler (TARGETS_FILE overrides it).
+ */
+export function configuredHandler<O>(configured: (config: ReleaseManagerConfig) => (event: unknown) => Promise<O>) {
+  let task: ((event: unknown) => Promise<O>) | undefined;
+  return lambdaHandler((event: unknown) => {
+    task ??= configured(loadConfigFile(process.env.TARGETS_FILE ?? join(__dirname, 'targets.json')));
+    return task(event);
+  });
 }
 
 export function parseTaskInput<S extends z.ZodType>(schema: S, event: unknown): z.infer<S> {

@@ -5,15 +5,13 @@
  * SendTaskFailure with ReleaseRejected rolls it back. Nothing waiting is an error
  * (NothingToApprove) that names what the endpoint is doing instead.
  */
-import { join } from 'node:path';
 import { OperatorActionInputSchema, type ApprovalDecision, type OperatorActionOutput } from '../contracts';
-import { loadConfigFile } from '../aws/config-file';
 import { ledger } from '../aws/ledger';
 import { completeTask } from '../aws/sfn';
 import type { ReleaseManagerConfig } from '../domain/config';
 import { InvalidReleaseInputError, NothingToApproveError } from '../domain/errors';
 import { parseExecutionRequest, targetOfRequest } from '../domain/request';
-import { lambdaHandler, logger, parseTaskInput } from './common';
+import { configuredHandler, logger, parseTaskInput } from './common';
 import { executionNameOf } from './ledger-support';
 
 export function configured(config: ReleaseManagerConfig): (event: unknown) => Promise<OperatorActionOutput> {
@@ -76,11 +74,4 @@ export function configured(config: ReleaseManagerConfig): (event: unknown) => Pr
   };
 }
 
-/** The targets file sits next to the bundled handler; TARGETS_FILE overrides it. */
-const TARGETS_FILE = process.env.TARGETS_FILE ?? join(__dirname, 'targets.json');
-let operatorAction: ((event: unknown) => Promise<OperatorActionOutput>) | undefined;
-
-export const handler = lambdaHandler((event: unknown) => {
-  operatorAction ??= configured(loadConfigFile(TARGETS_FILE));
-  return operatorAction(event);
-});
+export const handler = configuredHandler(configured);

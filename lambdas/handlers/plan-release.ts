@@ -8,9 +8,7 @@
  * A release starts its ledger record here; a decision not to release is recorded too.
  * Read-only in SageMaker: a rejected request changes nothing in AWS.
  */
-import { join } from 'node:path';
 import { LEASE_SECONDS_DEFAULT, PlanInputSchema, type ExecutionContext, type PlanOutput, type Release } from '../contracts';
-import { loadConfigFile } from '../aws/config-file';
 import { publishLifecycleEvents } from '../aws/events';
 import { ledger } from '../aws/ledger';
 import { describeEndpoint, describeEndpointConfig, describeModel, describeModelPackage, modelPackageOf, newestApprovedPackage } from '../aws/sagemaker';
@@ -30,7 +28,7 @@ import type { ReleaseRecord } from '../domain/ledger';
 import { releaseNames } from '../domain/names';
 import { maxEndpointPolls, planSteps } from '../domain/policy';
 import { groupOfPackageArn, parseExecutionRequest, targetOfRequest, type ReleaseRequestSummary } from '../domain/request';
-import { lambdaHandler, logger, parseTaskInput } from './common';
+import { configuredHandler, logger, parseTaskInput } from './common';
 import { abortReason, recordRef, releaseEvent } from './ledger-support';
 
 /** What a rollback re-releases, and why. */
@@ -298,11 +296,4 @@ async function recordDecision(
   });
 }
 
-/** The targets file sits next to the bundled handler; TARGETS_FILE overrides it. */
-const TARGETS_FILE = process.env.TARGETS_FILE ?? join(__dirname, 'targets.json');
-let planRelease: ((event: unknown) => Promise<PlanOutput>) | undefined;
-
-export const handler = lambdaHandler((event: unknown) => {
-  planRelease ??= configured(loadConfigFile(TARGETS_FILE));
-  return planRelease(event);
-});
+export const handler = configuredHandler(configured);

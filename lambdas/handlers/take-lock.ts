@@ -6,9 +6,7 @@
  * taken over; if its release changed the endpoint, the task returns it to be recovered.
  * A `rollback` request with a release in flight asks that release to roll back instead.
  */
-import { join } from 'node:path';
 import { LEASE_SECONDS_DEFAULT, ReleaseSchema, TakeLockInputSchema, type ExecutionContext, type Release, type TakeLockOutput } from '../contracts';
-import { loadConfigFile } from '../aws/config-file';
 import { ledger } from '../aws/ledger';
 import { publishLifecycleEvents } from '../aws/events';
 import { describeEndpoint, observe } from '../aws/sagemaker';
@@ -19,7 +17,7 @@ import { InvalidReleaseInputError, LockHeldError, LockNotHeldError } from '../do
 import { leaseExpired, toEpochSeconds, type Lock, type ReleaseRecord } from '../domain/ledger';
 import { releaseNames, shortHash } from '../domain/names';
 import { parseExecutionRequest, targetOfRequest, versionOfPackageArn, type EndpointRequest } from '../domain/request';
-import { lambdaHandler, logger, parseTaskInput } from './common';
+import { configuredHandler, logger, parseTaskInput } from './common';
 import { executionNameOf, recordEvent, setLastKnownGoodOf } from './ledger-support';
 
 /** Step Functions statuses of an execution that may still act on the endpoint. */
@@ -283,11 +281,4 @@ function bakedAndApproved(release: Release, record: ReleaseRecord): boolean {
   return baked && (release.approval === null || record.approval?.decision === 'approved');
 }
 
-/** The targets file sits next to the bundled handler; TARGETS_FILE overrides it. */
-const TARGETS_FILE = process.env.TARGETS_FILE ?? join(__dirname, 'targets.json');
-let takeLock: ((event: unknown) => Promise<TakeLockOutput>) | undefined;
-
-export const handler = lambdaHandler((event: unknown) => {
-  takeLock ??= configured(loadConfigFile(TARGETS_FILE));
-  return takeLock(event);
-});
+export const handler = configuredHandler(configured);

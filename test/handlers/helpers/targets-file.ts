@@ -1,6 +1,6 @@
 /**
- * Points the plan handler at helpers/targets.json. plan-release reads TARGETS_FILE when
- * it is loaded, so import this module before the handler.
+ * Points the handlers that need the targets at helpers/targets.json. They read
+ * TARGETS_FILE on their first invocation; importing this module first sets it in time.
  */
 import { join } from 'node:path';
 
